@@ -1,0 +1,53 @@
+import { ImageDecodeError } from '../image-decode-error.js';
+import { ImageTooLargeError } from '../image-too-large-error.js';
+import { permanent, prop, stringCode, type ErrorClassifier } from './classifier.js';
+
+/**
+ * Fragments of sharp/libvips decoder messages. sharp's errors carry no `code`, so this is the one
+ * classifier that reads messages; each fragment names a property of the bytes, which another
+ * attempt on the same bytes cannot change.
+ */
+const PERMANENT_MESSAGES: readonly string[] = [
+  'unsupported image format',
+  'premature end',
+  'corrupt',
+  'truncated',
+  'input buffer is empty',
+  'input buffer has corrupt header',
+  'input image exceeds pixel limit',
+  'is not a known file format',
+  'not a known image format',
+  'bad seek',
+  'crc error',
+  'bad huffman',
+  'invalid sos parameters',
+  'insufficient image data',
+  'libpng read error',
+  'not a png file',
+  'not a jpeg file',
+  'improper call to jpeg library',
+  'vipsjpeg: ',
+  'tiff2vips: ',
+  'webp2vips: ',
+  'unable to decode',
+  'image to composite must have same dimensions or smaller',
+];
+
+/**
+ * Classifies image decoding errors as permanent: bulwark's {@link ImageDecodeError} and
+ * {@link ImageTooLargeError}, and sharp/libvips errors whose message reports unsupported, truncated or
+ * corrupt input ("Input buffer contains unsupported image format", "VipsJpeg: Premature end of JPEG
+ * file", "Input image exceeds pixel limit", …). Never retriable: the same bytes fail the same way.
+ */
+export const imageClassifier: ErrorClassifier = (error) => {
+  const code = stringCode(error);
+  if (code === ImageDecodeError.code) return permanent('image decode');
+  if (code === ImageTooLargeError.code) return permanent('image too large');
+  const message = prop(error, 'message');
+  if (typeof message !== 'string' || code !== undefined) return undefined;
+  const lower = message.toLowerCase();
+  for (const fragment of PERMANENT_MESSAGES) {
+    if (lower.includes(fragment)) return permanent(`image ${fragment.replace(/[: ]+$/, '')}`);
+  }
+  return undefined;
+};

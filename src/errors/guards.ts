@@ -1,0 +1,53 @@
+import { AttemptTimeoutError } from './attempt-timeout-error.js';
+import { BulwarkError } from './bulwark-error.js';
+import { InvalidOptionError } from './invalid-option-error.js';
+import { PermanentError } from './permanent-error.js';
+import { QueueClearedError } from './queue-cleared-error.js';
+import { QueueFullError } from './queue-full-error.js';
+import { QueueTimeoutError } from './queue-timeout-error.js';
+import { ReentrantRunError } from './reentrant-run-error.js';
+import { RetryExhaustedError } from './retry-exhausted-error.js';
+
+/** A class with the static `code` every bulwark error class carries. */
+interface ErrorClass<E> {
+  new (...args: never[]): E;
+  readonly code: string;
+}
+
+/**
+ * Builds a guard that recognises instances of `Class`, including instances created by another copy
+ * of bulwark (two versions in one `node_modules`): `instanceof`, or an `Error` with the same `code`.
+ * @internal
+ */
+export function guardFor<E extends BulwarkError>(Class: ErrorClass<E>): (value: unknown) => value is E {
+  const { code } = Class;
+  return (value: unknown): value is E =>
+    value instanceof Class || (value instanceof Error && (value as { code?: unknown }).code === code);
+}
+
+const BULWARK_CODE = /^ERR_BULWARK_[A-Z_]+$/;
+
+/** True for any error thrown by bulwark (any copy of it). */
+export function isBulwarkError(value: unknown): value is BulwarkError {
+  if (value instanceof BulwarkError) return true;
+  if (!(value instanceof Error)) return false;
+  const { code } = value as { code?: unknown };
+  return typeof code === 'string' && BULWARK_CODE.test(code);
+}
+
+/** True for a {@link RetryExhaustedError}. */
+export const isRetryExhaustedError = guardFor(RetryExhaustedError);
+/** True for a {@link PermanentError}. */
+export const isPermanentError = guardFor(PermanentError);
+/** True for an {@link AttemptTimeoutError}. */
+export const isAttemptTimeoutError = guardFor(AttemptTimeoutError);
+/** True for an {@link InvalidOptionError}. */
+export const isInvalidOptionError = guardFor(InvalidOptionError);
+/** True for a {@link QueueFullError}. */
+export const isQueueFullError = guardFor(QueueFullError);
+/** True for a {@link QueueClearedError}. */
+export const isQueueClearedError = guardFor(QueueClearedError);
+/** True for a {@link QueueTimeoutError}. */
+export const isQueueTimeoutError = guardFor(QueueTimeoutError);
+/** True for a {@link ReentrantRunError}. */
+export const isReentrantRunError = guardFor(ReentrantRunError);

@@ -1,0 +1,26 @@
+import { BulwarkError } from './bulwark-error.js';
+
+/**
+ * Throw this (or wrap an error in it) from an operation to stop retrying at once. The retry loop
+ * rethrows the `PermanentError` itself, with the original error as `cause`.
+ *
+ * @example
+ * ```ts
+ * await retry(async () => {
+ *   const res = await fetch(url);
+ *   if (res.status === 404) throw new PermanentError('not found', { cause: res });
+ *   return res.json();
+ * });
+ * ```
+ */
+export class PermanentError extends BulwarkError {
+  static readonly code = 'ERR_BULWARK_PERMANENT';
+  override name = 'PermanentError';
+
+  constructor(message: string, options?: { readonly cause?: unknown });
+  constructor(cause: Error);
+  constructor(messageOrCause: string | Error, options?: { readonly cause?: unknown }) {
+    if (typeof messageOrCause === 'string') super(PermanentError.code, messageOrCause, options);
+    else super(PermanentError.code, messageOrCause.message, { cause: messageOrCause });
+  }
+}

@@ -1,0 +1,78 @@
+import { BulwarkError } from './bulwark-error.js';
+import type { Verdict } from './classifiers/classifier.js';
+
+/**
+ * Why the retry loop gave up on an operation whose last error was retriable:
+ * - `max-attempts`: `maxAttempts` attempts all failed;
+ * - `max-elapsed`: the next attempt could not begin within `maxElapsedMs`;
+ * - `budget`: the shared {@link RetryBudget} refused another retry.
+ */
+export type RetryExhaustedReason = 'max-attempts' | 'max-elapsed' | 'budget';
+
+/**
+ * Every attempt failed with a retriable error and the loop stopped. Carries every attempt's error;
+ * `cause` is the last one.
+ */
+export class RetryExhaustedError extends BulwarkError {
+  static readonly code = 'ERR_BULWARK_RETRY_EXHAUSTED';
+  override name = 'RetryExhaustedError';
+  /** How many attempts ran. */
+  readonly attempts: number;
+  /** Each attempt's error (or rejected result), in order; `errors.length === attempts`. */
+  readonly errors: readonly unknown[];
+  /** Milliseconds from the first attempt's start to giving up. */
+  readonly elapsedMs: number;
+  /** Why the loop stopped. */
+  readonly reason: RetryExhaustedReason;
+  /** The classifier's verdict on the last error. */
+  readonly verdict: Verdict;
+  /** The operation's name, when one was given. */
+  readonly operation: string | undefined;
+
+  constructor(details: {
+    readonly attempts: number;
+    readonly errors: readonly unknown[];
+    readonly elapsedMs: number;
+    readonly reason: RetryExhaustedReason;
+    readonly verdict: Verdict;
+    readonly operation?: string | undefined;
+  }) {
+    const last = details.errors[details.errors.length - 1];
+    const what = details.operation ?? 'Operation';
+    const why =
+      details.reason === 'max-attempts'
+        ? ''
+        : details.reason === 'max-elapsed'
+          ? ' (time budget maxElapsedMs exhausted)'
+          : ' (retry budget exhausted)';
+    super(
+      RetryExhaustedError.code,
+      `${what} failed after ${details.attempts} attempt${details.attempts === 1 ? '' : 's'}${why}: ${messageOf(last)}`,
+      { cause: last },
+    );
+    this.attempts = details.attempts;
+    this.errors = details.errors;
+    this.elapsedMs = details.elapsedMs;
+    this.reason = details.reason;
+    this.verdict = details.verdict;
+    this.operation = details.operation;
+  }
+}
+
+/** A short human-readable message for any thrown value (errors, strings, objects). */
+export function messageOf(value: unknown): string {
+  if (value instanceof Error) return value.message || value.name;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) {
+    const message = (value as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+    const status = (value as { status?: unknown }).status;
+    if (typeof status === 'number') return `status ${status}`;
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
+}

@@ -1,0 +1,54 @@
+// bulwark: batch work that never fails silently. Core entry: zero runtime dependencies.
+
+// Errors
+export { BulwarkError } from './errors/bulwark-error.js';
+export type { BulwarkErrorOptions } from './errors/bulwark-error.js';
+export { InvalidOptionError } from './errors/invalid-option-error.js';
+export { PermanentError } from './errors/permanent-error.js';
+export { AttemptTimeoutError } from './errors/attempt-timeout-error.js';
+export { RetryExhaustedError } from './errors/retry-exhausted-error.js';
+export type { RetryExhaustedReason } from './errors/retry-exhausted-error.js';
+export { UnacceptableResultError } from './errors/unacceptable-result-error.js';
+export { QueueFullError } from './errors/queue-full-error.js';
+export { QueueClearedError } from './errors/queue-cleared-error.js';
+export { QueueTimeoutError } from './errors/queue-timeout-error.js';
+export { ReentrantRunError } from './errors/reentrant-run-error.js';
+export {
+  isBulwarkError,
+  isRetryExhaustedError,
+  isPermanentError,
+  isAttemptTimeoutError,
+  isInvalidOptionError,
+  isQueueFullError,
+  isQueueClearedError,
+  isQueueTimeoutError,
+  isReentrantRunError,
+} from './errors/guards.js';
+
+// Classifiers
+export { composeClassifiers, withFallback } from './errors/classifiers/classifier.js';
+export type { ErrorClassifier, Verdict } from './errors/classifiers/classifier.js';
+export { classifiers, defaultClassifier } from './errors/classifiers/index.js';
+export { createHttpClassifier, parseRetryAfter } from './errors/classifiers/http.js';
+export type { HttpClassifierOptions } from './errors/classifiers/http.js';
+
+// Time
+export { systemClock } from './internal/clock.js';
+export type { Clock } from './internal/clock.js';
+
+// Retry
+export { retry } from './retry/retry.js';
+export { RetryService } from './retry/retry-service.js';
+export { RetryBudget } from './retry/retry-budget.js';
+export type { RetryBudgetOptions } from './retry/retry-budget.js';
+export { exponentialDelay } from './retry/backoff.js';
+export { applyJitter } from './retry/jitter.js';
+export type { JitterStrategy } from './retry/jitter.js';
+export type {
+  AttemptContext,
+  RetryCallOptions,
+  RetryEvent,
+  RetryHook,
+  RetryLogger,
+  RetryOptions,
+} from './retry/options.js';

@@ -1,0 +1,52 @@
+import { InvalidOptionError } from '../errors/invalid-option-error.js';
+
+function range(min: number, max: number): string {
+  if (max === Infinity) return `>= ${min}`;
+  return `from ${min} to ${max}`;
+}
+
+/** An integer in `[min, max]`; `Infinity` only when `allowInfinity`. */
+export function integer(name: string, value: unknown, min: number, max = Infinity, allowInfinity = false): number {
+  if (typeof value === 'number' && ((Number.isInteger(value) && value >= min && value <= max) || (allowInfinity && value === Infinity))) {
+    return value;
+  }
+  throw new InvalidOptionError(name, `an integer ${range(min, max)}${allowInfinity ? ' or Infinity' : ''}`, value);
+}
+
+/** A finite number in `[min, max]`. */
+export function number(name: string, value: unknown, min: number, max = Infinity): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) return value;
+  throw new InvalidOptionError(name, `a finite number ${range(min, max)}`, value);
+}
+
+/** Optional: `undefined` passes through, anything else must be a finite number in range. */
+export function optionalNumber(name: string, value: unknown, min: number, max = Infinity): number | undefined {
+  return value === undefined ? undefined : number(name, value, min, max);
+}
+
+/** One of the listed strings. */
+export function oneOf<const T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new InvalidOptionError(name, `one of ${allowed.map((a) => `\`${a}\``).join(', ')}`, value);
+}
+
+/** Optional function. */
+export function optionalFunction<F>(name: string, value: F | undefined): F | undefined {
+  if (value === undefined || typeof value === 'function') return value;
+  throw new InvalidOptionError(name, 'a function', value);
+}
+
+/** Optional `AbortSignal`. */
+export function optionalSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function') {
+    return value as AbortSignal;
+  }
+  throw new InvalidOptionError(name, 'an AbortSignal', value);
+}
+
+/** Optional boolean. */
+export function optionalBoolean(name: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new InvalidOptionError(name, 'a boolean', value);
+}

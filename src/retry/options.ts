@@ -1,0 +1,200 @@
+import type { ErrorClassifier, Verdict } from '../errors/classifiers/classifier.js';
+import type { Clock } from '../internal/clock.js';
+import type { JitterStrategy } from './jitter.js';
+import type { RetryBudget } from './retry-budget.js';
+
+/** What the operation receives on each attempt. */
+export interface AttemptContext {
+  /** The 1-based attempt number. */
+  readonly attempt: number;
+  /**
+   * Aborts when the caller's signal aborts or, with `attemptTimeoutMs`, when this attempt times out.
+   * Pass it on to `fetch`, database drivers, `sharp`'s callers… so abandoned work stops.
+   */
+  readonly signal: AbortSignal;
+}
+
+/** The fields every retry hook receives. */
+export interface RetryEvent {
+  /** The 1-based attempt this event is about. */
+  readonly attempt: number;
+  /** The configured `maxAttempts` (may be `Infinity`). */
+  readonly maxAttempts: number;
+  /**
+   * `onRetry`: the wait before the next attempt. `onAttempt`: the wait that preceded this attempt
+   * (`0` for the first). Otherwise `undefined`.
+   */
+  readonly delayMs: number | undefined;
+  /** The error (or rejected result) of this attempt; `undefined` in `onAttempt` and `onSuccess`. */
+  readonly error: unknown;
+  /** The classifier's verdict on `error`; `undefined` in `onAttempt` and `onSuccess`. */
+  readonly verdict: Verdict | undefined;
+  /** Milliseconds since the first attempt started. */
+  readonly elapsedMs: number;
+  /** The operation's name, when one was given. */
+  readonly operation: string | undefined;
+}
+
+/** A hook called with a {@link RetryEvent}. A hook that throws stops the retry loop with its error. */
+export type RetryHook = (event: RetryEvent) => void;
+
+/**
+ * Where the retry loop writes its lines. `console`, pino and winston loggers all fit as they are
+ * (each line is one string argument).
+ */
+export interface RetryLogger {
+  /** Attempt starts and successes. */
+  info(message: string): void;
+  /** A failed attempt that will be retried. */
+  warn(message: string): void;
+  /** The final failure. */
+  error(message: string): void;
+}
+
+/** Options of `retry()` and `new RetryService()`. All are optional and validated once. */
+export interface RetryOptions<T = unknown> {
+  /**
+   * How many attempts in all, the first included. `Infinity` retries until success, a permanent
+   * error, `maxElapsedMs` or the signal. Minimum: `1`.
+   * @default 3
+   */
+  readonly maxAttempts?: number;
+  /**
+   * The backoff before the first retry, in milliseconds. Minimum: `0`.
+   * @default 1000
+   */
+  readonly initialDelayMs?: number;
+  /**
+   * The longest wait between attempts, in milliseconds; also caps a classifier's `delayMs`
+   * (`Retry-After`). Minimum: `0`.
+   * @default 10000
+   */
+  readonly maxDelayMs?: number;
+  /**
+   * The multiplier between consecutive backoffs. Minimum: `1`.
+   * @default 2
+   */
+  readonly factor?: number;
+  /**
+   * How the backoff is randomised: `none`, `full`, `equal` or `decorrelated` (see {@link JitterStrategy}).
+   * `equal` keeps every wait within `[delay / 2, delay)`: spread out, never immediate.
+   * @default 'equal'
+   */
+  readonly jitter?: JitterStrategy;
+  /**
+   * The random source for jitter, returning numbers in `[0, 1)`; inject a seeded one in tests.
+   * @default Math.random
+   */
+  readonly random?: () => number;
+  /**
+   * Decides, from each error, whether to retry. `undefined` from it means "unrecognised".
+   * @default defaultClassifier (network, file system, database, SMTP, HTTP, image, bulwark)
+   */
+  readonly classifier?: ErrorClassifier;
+  /**
+   * The verdict for errors the classifier does not recognise. Retrying is the default (as in p-retry
+   * and cockatiel): the attempt count bounds it, and the final error is never swallowed. Use
+   * `{ retriable: false, reason: 'unrecognised' }` to retry only known-transient errors.
+   * @default { retriable: true, reason: 'unclassified' }
+   */
+  readonly unknownErrorVerdict?: Verdict;
+  /**
+   * Per-attempt timeout in milliseconds: the attempt's signal aborts and the attempt fails with a
+   * retriable `AttemptTimeoutError`. `undefined` means no timeout. Minimum: `1`.
+   * @default undefined
+   */
+  readonly attemptTimeoutMs?: number;
+  /**
+   * Total time budget in milliseconds, measured from the first attempt's start: a retry whose wait
+   * would end at or after it is not started, and the loop fails with `RetryExhaustedError`
+   * (`reason: 'max-elapsed'`). `undefined` means no budget. Minimum: `0`.
+   * @default undefined
+   */
+  readonly maxElapsedMs?: number;
+  /**
+   * A {@link RetryBudget} shared with other calls or services, limiting retries to a fraction of calls.
+   * @default undefined (no budget)
+   */
+  readonly budget?: RetryBudget;
+  /**
+   * Treats a returned value as a failure when it returns `true`. The classifier then judges the value
+   * itself (the HTTP classifier understands a fetch `Response` and its `Retry-After`).
+   * @default undefined (every returned value is a success)
+   * @example
+   * ```ts
+   * await retry(() => fetch(url), { retryOnResult: (res) => !res.ok });
+   * ```
+   */
+  readonly retryOnResult?: (result: T) => boolean;
+  /**
+   * The operation's name, used in log lines and events, e.g. `Generating thumbnail for segmentation 42`.
+   * @default undefined ("Operation" in log lines)
+   */
+  readonly operation?: string;
+  /**
+   * Where log lines go (`console`, a pino or winston logger). `undefined` logs nothing.
+   * @default undefined
+   * @example
+   * ```ts
+   * new RetryService({ logger: console, operation: 'Sending welcome email' });
+   * ```
+   */
+  readonly logger?: RetryLogger;
+  /**
+   * Called before every attempt.
+   * @default undefined
+   * @example
+   * ```ts
+   * onAttempt: ({ attempt, maxAttempts }) => metrics.increment('attempts')
+   * ```
+   */
+  readonly onAttempt?: RetryHook;
+  /**
+   * Called after a failed attempt that will be retried, with the wait in `delayMs`.
+   * @default undefined
+   * @example
+   * ```ts
+   * onRetry: ({ attempt, delayMs, verdict }) => log(`retry ${attempt} in ${delayMs}ms: ${verdict?.reason}`)
+   * ```
+   */
+  readonly onRetry?: RetryHook;
+  /**
+   * Called once when an attempt succeeds.
+   * @default undefined
+   * @example
+   * ```ts
+   * onSuccess: ({ attempt, elapsedMs }) => histogram.record(elapsedMs)
+   * ```
+   */
+  readonly onSuccess?: RetryHook;
+  /**
+   * Called once when the loop gives up (permanent error, attempts or budget exhausted); not on abort.
+   * @default undefined
+   * @example
+   * ```ts
+   * onFailure: ({ error, verdict }) => deadLetter.push({ error, reason: verdict?.reason })
+   * ```
+   */
+  readonly onFailure?: RetryHook;
+  /**
+   * The clock (time and timers), injectable so tests with fake timers see exact delays.
+   * @default the system clock (globals read at call time, so `vi.useFakeTimers()` just works)
+   */
+  readonly clock?: Clock;
+  /**
+   * Cancels the whole loop: the wait between attempts ends at once, no further attempt starts, and
+   * the promise rejects with the signal's `reason`. Also passed to the operation.
+   * @default undefined
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** Per-call options of `RetryService.execute` and `wrap`. */
+export interface RetryCallOptions<T = unknown> {
+  /** Cancels this call (see {@link RetryOptions.signal}). @default undefined */
+  readonly signal?: AbortSignal;
+  /** This call's name in log lines and events; overrides the service's. @default the service's `operation` */
+  readonly operation?: string;
+  /** Judges this call's results (see {@link RetryOptions.retryOnResult}). @default the service's */
+  readonly retryOnResult?: (result: T) => boolean;
+}
