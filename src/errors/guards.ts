@@ -1,5 +1,6 @@
 import { AttemptTimeoutError } from './attempt-timeout-error.js';
 import { BulwarkError } from './bulwark-error.js';
+import { stringCode } from './classifiers/classifier.js';
 import { InvalidOptionError } from './invalid-option-error.js';
 import { PermanentError } from './permanent-error.js';
 import { QueueClearedError } from './queue-cleared-error.js';
@@ -22,7 +23,7 @@ interface ErrorClass<E> {
 export function guardFor<E extends BulwarkError>(Class: ErrorClass<E>): (value: unknown) => value is E {
   const { code } = Class;
   return (value: unknown): value is E =>
-    value instanceof Class || (value instanceof Error && (value as { code?: unknown }).code === code);
+    value instanceof Class || (value instanceof Error && stringCode(value) === code);
 }
 
 const BULWARK_CODE = /^ERR_BULWARK_[A-Z_]+$/;
@@ -31,8 +32,8 @@ const BULWARK_CODE = /^ERR_BULWARK_[A-Z_]+$/;
 export function isBulwarkError(value: unknown): value is BulwarkError {
   if (value instanceof BulwarkError) return true;
   if (!(value instanceof Error)) return false;
-  const { code } = value as { code?: unknown };
-  return typeof code === 'string' && BULWARK_CODE.test(code);
+  const code = stringCode(value);
+  return code !== undefined && BULWARK_CODE.test(code);
 }
 
 /** True for a {@link RetryExhaustedError}. */

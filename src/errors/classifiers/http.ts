@@ -51,7 +51,8 @@ function header(headers: unknown, name: string): string | undefined {
 export function parseRetryAfter(value: string, now: number): number | undefined {
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  if (!/[a-z]/i.test(trimmed)) return undefined;
+  // IMF-fixdate, RFC 850 and asctime dates all begin with the day's name.
+  if (!/^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
