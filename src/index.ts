@@ -52,3 +52,7 @@ export type {
   RetryLogger,
   RetryOptions,
 } from './retry/options.js';
+
+// Concurrency
+export { ConcurrencyManager } from './concurrency/concurrency-manager.js';
+export type { ConcurrencyManagerOptions, ConcurrencyStatus, RunOptions } from './concurrency/options.js';
