@@ -56,3 +56,19 @@ export type {
 // Concurrency
 export { ConcurrencyManager } from './concurrency/concurrency-manager.js';
 export type { ConcurrencyManagerOptions, ConcurrencyStatus, RunOptions } from './concurrency/options.js';
+
+// Batch
+export { BatchProcessor } from './batch/batch-processor.js';
+export type {
+  BatchContext,
+  BatchInput,
+  BatchProcessorOptions,
+  BatchProgress,
+  BatchReport,
+  BatchRunOptions,
+  BatchSummary,
+  ItemContext,
+  ItemFailure,
+  ItemOutcome,
+  NotProcessedItem,
+} from './batch/options.js';
