@@ -15,4 +15,6 @@ export default defineConfig({
   treeshake: true,
   // sharp is an optional peer: never bundled, resolved from the user's project.
   external: ['sharp'],
+  // Keep `node:` specifiers: they cannot be shadowed by a package of the same name.
+  removeNodeProtocol: false,
 });

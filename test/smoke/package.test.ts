@@ -1,0 +1,66 @@
+// Packs bulwark as npm would publish it, installs the tarball into a throw-away consumer project and
+// loads both entry points with ESM `import` and CJS `require`: a broken `exports` map fails here.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+let consumer: string;
+
+function node(file: string, source: string): string {
+  writeFileSync(join(consumer, file), source);
+  return execFileSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8' }).trim();
+}
+
+beforeAll(() => {
+  consumer = mkdtempSync(join(tmpdir(), 'bulwark-consumer-'));
+  // `npm pack` runs `prepack` (the build), so this tests what would be published.
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', consumer], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string }>;
+  const target = join(consumer, 'node_modules', 'bulwark');
+  mkdirSync(target, { recursive: true });
+  execFileSync('tar', ['-xzf', join(consumer, filename), '-C', target, '--strip-components=1']);
+  // sharp is the user's own (optional peer) dependency: link the one this repo installed.
+  symlinkSync(join(root, 'node_modules', 'sharp'), join(consumer, 'node_modules', 'sharp'));
+  symlinkSync(join(root, 'node_modules', '@img'), join(consumer, 'node_modules', '@img'));
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+}, 180_000);
+
+afterAll(() => {
+  rmSync(consumer, { recursive: true, force: true });
+});
+
+describe('the packed package', () => {
+  it('loads the core with ESM import and runs a retry', () => {
+    const out = node(
+      'esm.mjs',
+      `import { retry, RetryService, ConcurrencyManager, BatchProcessor, classifiers } from 'bulwark';
+       let n = 0;
+       const v = await retry(() => { if (++n < 2) throw Object.assign(new Error('x'), { code: 'ECONNRESET' }); return 'ok' }, { initialDelayMs: 1 });
+       console.log(v, n, typeof RetryService, typeof ConcurrencyManager, typeof BatchProcessor, typeof classifiers.network);`,
+    );
+    expect(out).toBe('ok 2 function function function function');
+  });
+
+  it('loads the core with CJS require', () => {
+    const out = node(
+      'cjs.cjs',
+      `const { ConcurrencyManager, RetryExhaustedError } = require('bulwark');
+       const m = new ConcurrencyManager({ maxConcurrent: 2 });
+       m.run(() => 21 * 2).then((v) => console.log(v, JSON.stringify(m.status()), new RetryExhaustedError({ attempts: 1, errors: [1], elapsedMs: 0, reason: 'max-attempts', verdict: { retriable: true, reason: 'r' } }).code));`,
+    );
+    expect(out).toBe('42 {"active":0,"queued":0,"maxConcurrent":2} ERR_BULWARK_RETRY_EXHAUSTED');
+  });
+
+  it('loads bulwark/thumbnails both ways', () => {
+    expect(node('thumbs.mjs', `import * as t from 'bulwark/thumbnails'; console.log(typeof t.ThumbnailManager, typeof t.MemoryStorage);`)).toBe('function function');
+    expect(node('thumbs.cjs', `const t = require('bulwark/thumbnails'); console.log(typeof t.ThumbnailManager, typeof t.MemoryStorage);`)).toBe('function function');
+  });
+
+  it('does not load sharp when only the core is imported', () => {
+    const out = node('nosharp.mjs', `import 'bulwark'; import { createRequire } from 'node:module'; const r = createRequire(import.meta.url); console.log(Object.keys(r.cache).some((k) => k.includes('sharp')));`);
+    expect(out).toBe('false');
+  });
+});
