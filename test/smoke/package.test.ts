@@ -18,7 +18,8 @@ beforeAll(() => {
   consumer = mkdtempSync(join(tmpdir(), 'bulwark-consumer-'));
   // `npm pack` runs `prepack` (the build), so this tests what would be published.
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', consumer], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string }>;
+  const packed = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string }>;
+  const filename = packed[0]?.filename ?? '';
   const target = join(consumer, 'node_modules', 'bulwark');
   mkdirSync(target, { recursive: true });
   execFileSync('tar', ['-xzf', join(consumer, filename), '-C', target, '--strip-components=1']);

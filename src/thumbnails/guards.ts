@@ -1,0 +1,23 @@
+import { guardFor } from '../errors/guards.js';
+import { ImageDecodeError } from '../errors/image-decode-error.js';
+import { ImageTooLargeError } from '../errors/image-too-large-error.js';
+import { InvalidPolygonError } from '../errors/invalid-polygon-error.js';
+import { InvalidStorageKeyError } from '../errors/invalid-storage-key-error.js';
+import { SegmentationNotFoundError } from '../errors/segmentation-not-found-error.js';
+import { StorageNotFoundError } from '../errors/storage-not-found-error.js';
+import { TooManyPolygonsError } from '../errors/too-many-polygons-error.js';
+
+/** True for an {@link ImageDecodeError}. */
+export const isImageDecodeError = guardFor(ImageDecodeError);
+/** True for an {@link ImageTooLargeError}. */
+export const isImageTooLargeError = guardFor(ImageTooLargeError);
+/** True for an {@link InvalidPolygonError}. */
+export const isInvalidPolygonError = guardFor(InvalidPolygonError);
+/** True for a {@link TooManyPolygonsError}. */
+export const isTooManyPolygonsError = guardFor(TooManyPolygonsError);
+/** True for an {@link InvalidStorageKeyError}. */
+export const isInvalidStorageKeyError = guardFor(InvalidStorageKeyError);
+/** True for a {@link StorageNotFoundError}. */
+export const isStorageNotFoundError = guardFor(StorageNotFoundError);
+/** True for a {@link SegmentationNotFoundError}. */
+export const isSegmentationNotFoundError = guardFor(SegmentationNotFoundError);
