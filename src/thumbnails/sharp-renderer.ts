@@ -77,6 +77,28 @@ export function resolveRenderOptions(options: ThumbnailRenderOptions = {}): Reso
   };
 }
 
+/**
+ * @internal Linear contrast stretch of the (already resized) image: the 0.5th..99.5th percentile of
+ * its samples maps to 0..255, so a 12-bit image stored in 16 bits is not black and a few hot pixels do
+ * not flatten everything else. Greyscale becomes RGB. Runs on thumbnail-sized data only.
+ */
+export function stretch(samples: Float32Array, width: number, height: number, channels: number): { data: Uint8Array; width: number; height: number; channels: 3 } {
+  const colour = channels >= 3 ? 3 : 1;
+  const sorted = Float32Array.from(colour === 1 ? samples.filter((_, i) => i % channels === 0) : samples.filter((_, i) => i % channels < 3)).sort();
+  const lo = sorted[Math.floor((sorted.length - 1) * 0.005)] ?? 0;
+  const hi = sorted[Math.ceil((sorted.length - 1) * 0.995)] ?? 0;
+  const scale = hi > lo ? 255 / (hi - lo) : 0;
+  const out = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < 3; c++) {
+      const v = samples[p * channels + (colour === 1 ? 0 : c)] as number;
+      const scaled = (v - lo) * scale;
+      out[p * 3 + c] = scaled <= 0 ? 0 : scaled >= 255 ? 255 : Math.round(scaled);
+    }
+  }
+  return { data: out, width, height, channels: 3 };
+}
+
 /** A rendered thumbnail. */
 export interface RenderedThumbnail {
   /** The encoded image. */
@@ -166,12 +188,14 @@ export async function render(input: Uint8Array, polygons: readonly Polygon[] | u
 
     pipeline = pipeline.resize(g.resizeWidth, g.resizeHeight, { fit: 'fill' });
     if (g.resizeWidth !== g.width || g.resizeHeight !== g.height) pipeline = pipeline.extract({ left: g.left, top: g.top, width: g.width, height: g.height });
-    if (o.normalize === 'always' || (o.normalize === 'auto' && deep)) pipeline = pipeline.normalise();
-    const { data, info } = await pipeline
-      .flatten({ background: o.background })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    let raw: { data: Uint8Array; width: number; height: number; channels: number };
+    if (o.normalize === 'always' || (o.normalize === 'auto' && deep)) {
+      const { data, info } = await pipeline.flatten({ background: o.background }).raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
+      raw = stretch(new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4), info.width, info.height, info.channels);
+    } else {
+      const { data, info } = await pipeline.flatten({ background: o.background }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      raw = { data, width: info.width, height: info.height, channels: info.channels };
+    }
 
     const transform: Transform = {
       sx: g.resizeWidth / w,
@@ -182,12 +206,12 @@ export async function render(input: Uint8Array, polygons: readonly Polygon[] | u
       rawWidth,
       rawHeight,
     };
-    const svg = checked === undefined || checked.length === 0 ? undefined : buildOverlaySvg(info.width, info.height, checked, transform, o.style);
-    let out = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+    const svg = checked === undefined || checked.length === 0 ? undefined : buildOverlaySvg(raw.width, raw.height, checked, transform, o.style);
+    let out = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 2 | 3 | 4 } });
     if (svg !== undefined) out = out.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
     out = o.format === 'jpeg' ? out.jpeg({ quality: o.quality }) : o.format === 'webp' ? out.webp({ quality: o.quality }) : out.png();
     const encoded = await out.toBuffer();
-    return { data: new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength), width: info.width, height: info.height, format: o.format, contentType: CONTENT_TYPES[o.format] };
+    return { data: new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength), width: raw.width, height: raw.height, format: o.format, contentType: CONTENT_TYPES[o.format] };
   } catch (error) {
     throw toImageError(error, o.limitInputPixels);
   }
