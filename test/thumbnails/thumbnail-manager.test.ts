@@ -1,0 +1,188 @@
+import sharp from 'sharp';
+import { describe, expect, it, vi } from 'vitest';
+import { ConcurrencyManager, InvalidOptionError, RetryExhaustedError } from '../../src/index.js';
+import {
+  ImageDecodeError,
+  MemoryRepository,
+  MemoryStorage,
+  SegmentationNotFoundError,
+  ThumbnailManager,
+  type ThumbnailStorage,
+} from '../../src/thumbnails/index.js';
+import { decode } from '../helpers/images.js';
+import { faultyPuts, project } from '../helpers/project.js';
+import { failOnUnhandledRejection } from '../helpers/unhandled.js';
+
+failOnUnhandledRejection();
+
+const fastRetry = { initialDelayMs: 1, maxDelayMs: 5 };
+
+describe('ThumbnailManager.generate', () => {
+  it('renders, stores, then records the thumbnail', async () => {
+    const { storage, repository } = await project(1);
+    const manager = new ThumbnailManager({ storage, repository, format: 'png', retry: fastRetry });
+    const result = await manager.generate('seg-0');
+    expect(result).toMatchObject({ segmentationId: 'seg-0', key: 'thumbnails/p1/seg-0.png', width: 300, height: 300, format: 'png', attempts: 1 });
+    const stored = await storage.get(result.key);
+    expect(result.bytes).toBe(stored.byteLength);
+    expect(storage.peek(result.key)?.contentType).toBe('image/png');
+    expect(repository.thumbnailOf('seg-0')).toEqual({ key: result.key, width: 300, height: 300, format: 'png', bytes: stored.byteLength });
+    const px = await decode(stored);
+    expect(px.at(150, 150)[0]).toBeGreaterThan(170); // tinted by the square polygon
+    expect(px.at(10, 10)).toEqual([128, 128, 128]);
+  });
+
+  it("kind: 'image' makes plain thumbnails", async () => {
+    const { storage, repository } = await project(1);
+    const manager = new ThumbnailManager({ storage, repository, format: 'png', kind: 'image' });
+    const px = await decode(await storage.get((await manager.generate('seg-0')).key));
+    expect(px.at(150, 150)).toEqual([128, 128, 128]);
+  });
+
+  it('fails at once, typed, for a missing segmentation or a corrupt image, storing and recording nothing', async () => {
+    const { storage, repository } = await project(1);
+    repository.add({ id: 'broken', projectId: 'p1', imageKey: 'images/broken.png', polygons: [] });
+    await storage.put('images/broken.png', new TextEncoder().encode('not an image'), { contentType: 'image/png' });
+    const manager = new ThumbnailManager({ storage, repository, retry: fastRetry });
+    await expect(manager.generate('ghost')).rejects.toBeInstanceOf(SegmentationNotFoundError);
+    await expect(manager.generate('broken')).rejects.toBeInstanceOf(ImageDecodeError);
+    expect(repository.thumbnailOf('broken')).toBeUndefined();
+    expect(storage.keys().filter((k) => k.startsWith('thumbnails/'))).toEqual([]);
+    expect(manager.metrics()).toMatchObject({ generated: 0, failed: 2, attempts: 2, retries: 0, successRate: 0 });
+  });
+
+  it('retries transient storage faults without re-rendering, then records', async () => {
+    const { storage: inner, repository } = await project(1);
+    const storage = faultyPuts(inner, (call) => call < 2);
+    const getSpy = vi.spyOn(inner, 'get');
+    const lines: string[] = [];
+    const manager = new ThumbnailManager({ storage, repository, retry: { ...fastRetry, jitter: 'none' }, logger: { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) } });
+    const result = await manager.generate('seg-0');
+    expect(result.attempts).toBe(3);
+    expect(storage.putCalls).toBe(3);
+    expect(getSpy).toHaveBeenCalledTimes(1); // the image was read (and rendered) once
+    expect(repository.saveCount('seg-0')).toBe(1);
+    expect(lines[0]).toBe('Generating thumbnail for segmentation seg-0 (attempt 1/3)');
+    expect(lines[1]).toMatch(/^Generating thumbnail for segmentation seg-0 failed \(attempt 1\/3\), retrying in 1ms: EBUSY/);
+    expect(lines.at(-1)).toBe('Generating thumbnail for segmentation seg-0 succeeded after 3 attempts');
+    expect(manager.metrics()).toMatchObject({ generated: 1, failed: 0, attempts: 3, retries: 2, successRate: 1 });
+  });
+
+  it('never records a thumbnail whose storage write failed', async () => {
+    const { storage: inner, repository } = await project(1);
+    const storage = faultyPuts(inner, () => true);
+    const manager = new ThumbnailManager({ storage, repository, retry: fastRetry });
+    await expect(manager.generate('seg-0')).rejects.toBeInstanceOf(RetryExhaustedError);
+    expect(repository.thumbnailOf('seg-0')).toBeUndefined();
+  });
+
+  it('deletes the previous thumbnail after recording a new one under another key', async () => {
+    const { storage, repository } = await project(1);
+    const jpeg = new ThumbnailManager({ storage, repository, format: 'jpeg' });
+    const first = await jpeg.generate('seg-0');
+    const webp = new ThumbnailManager({ storage, repository, format: 'webp' });
+    const second = await webp.generate('seg-0');
+    expect(second.key).toBe('thumbnails/p1/seg-0.webp');
+    expect(await storage.exists(first.key)).toBe(false);
+    expect(await storage.exists(second.key)).toBe(true);
+    expect(repository.thumbnailOf('seg-0')?.format).toBe('webp');
+  });
+
+  it('validates its options', () => {
+    const storage = new MemoryStorage();
+    const repository = new MemoryRepository();
+    expect(() => new ThumbnailManager({ storage: {} as ThumbnailStorage, repository })).toThrow('Expected `storage` to be a ThumbnailStorage (missing put())');
+    expect(() => new ThumbnailManager({ storage, repository, concurrency: 0 })).toThrow('Expected `concurrency` to be an integer >= 1, got `0` (number)');
+    expect(() => new ThumbnailManager({ storage, repository, fit: 'contain' as 'cover' })).toThrow(InvalidOptionError);
+  });
+});
+
+describe('ThumbnailManager.generateMany', () => {
+  it('generates every thumbnail under the concurrency limit and reports each', async () => {
+    const { storage: inner, repository, ids } = await project(30);
+    const storage = faultyPuts(inner, () => false);
+    const manager = new ThumbnailManager({ storage, repository, concurrency: 3, retry: fastRetry });
+    const progress: number[] = [];
+    const report = await manager.generateMany(ids, { onProgress: (p) => progress.push(p.completed), progressIntervalMs: 0 });
+    expect(report.succeeded).toBe(30);
+    expect(report.failed).toEqual([]);
+    expect(report.results.map((r) => r?.segmentationId)).toEqual(ids);
+    expect(storage.peak).toBeLessThanOrEqual(3);
+    expect(progress.at(-1)).toBe(30);
+    for (const id of ids) expect(repository.thumbnailOf(id)).toBeDefined();
+    expect(manager.concurrency.status()).toEqual({ active: 0, queued: 0, maxConcurrent: 3 });
+  });
+
+  it('accepts an async iterable of ids and a shared ConcurrencyManager', async () => {
+    const { storage, repository, ids } = await project(8);
+    const shared = new ConcurrencyManager({ maxConcurrent: 2 });
+    const manager = new ThumbnailManager({ storage, repository, concurrency: shared });
+    async function* stream(): AsyncGenerator<string> {
+      yield* ids;
+    }
+    const report = await manager.generateMany(stream());
+    expect(report.total).toBe(8);
+    expect(report.succeeded).toBe(8);
+  });
+
+  it('reports failures with their typed error and verdict, and keeps going', async () => {
+    const { storage, repository, ids } = await project(5);
+    const manager = new ThumbnailManager({ storage, repository, retry: fastRetry });
+    const report = await manager.generateMany([...ids.slice(0, 2), 'ghost', ...ids.slice(2)]);
+    expect(report.succeeded).toBe(5);
+    expect(report.failed).toHaveLength(1);
+    expect(report.failed[0]).toMatchObject({ item: 'ghost', index: 2, attempts: 1, verdict: { retriable: false, reason: 'bulwark ERR_BULWARK_SEGMENTATION_NOT_FOUND' } });
+    expect(report.failed[0]?.error).toBeInstanceOf(SegmentationNotFoundError);
+  });
+});
+
+describe('ThumbnailManager.regenerateMissing', () => {
+  it('finds the missing thumbnails, oldest first, and regenerates them', async () => {
+    const { storage, repository, ids } = await project(10);
+    const manager = new ThumbnailManager({ storage, repository });
+    await manager.generateMany(ids.slice(0, 4));
+
+    const dry = await manager.regenerateMissing({ projectId: 'p1', dryRun: true, limit: 3 });
+    expect(dry).toMatchObject({ projectId: 'p1', dryRun: true, totalImages: 10, missingThumbnails: 6, regeneratedCount: 0, failedCount: 0, segmentationIds: ['seg-4', 'seg-5', 'seg-6'], failures: [] });
+    expect(repository.thumbnailOf('seg-4')).toBeUndefined();
+
+    const run = await manager.regenerateMissing({ projectId: 'p1' });
+    expect(run).toMatchObject({ totalImages: 10, missingThumbnails: 6, regeneratedCount: 6, failedCount: 0, concurrencyStatus: { active: 0, queued: 0, maxConcurrent: 5 } });
+    expect(typeof run.processingTime).toBe('number');
+    const after = await manager.regenerateMissing({ projectId: 'p1', dryRun: true });
+    expect(after.missingThumbnails).toBe(0);
+  });
+
+  it('reports failures with code and message', async () => {
+    const { storage, repository } = await project(2);
+    repository.add({ id: 'corrupt', projectId: 'p1', imageKey: 'images/corrupt.png', polygons: [] });
+    await storage.put('images/corrupt.png', new Uint8Array([0x89, 0x50, 0x4e, 0x47]), { contentType: 'image/png' });
+    const report = await new ThumbnailManager({ storage, repository }).regenerateMissing({ projectId: 'p1' });
+    expect(report.regeneratedCount).toBe(2);
+    expect(report.failures).toEqual([
+      { segmentationId: 'corrupt', code: 'ERR_BULWARK_IMAGE_DECODE', message: expect.stringContaining('Cannot decode image'), attempts: 1, retriable: false },
+    ]);
+  });
+
+  it.each([
+    [{ projectId: 'p1', limit: 0 }, 'Expected `limit` to be an integer from 1 to 1000, got `0` (number)'],
+    [{ projectId: 'p1', limit: 5000 }, 'Expected `limit` to be an integer from 1 to 1000, got `5000` (number)'],
+    [{ projectId: 'p1', limit: 2.5 }, 'Expected `limit` to be an integer from 1 to 1000, got `2.5` (number)'],
+    [{ projectId: 'p1', dryRun: 'yes' }, 'Expected `dryRun` to be a boolean, got `"yes"` (string)'],
+    [{ projectId: '' }, 'Expected `projectId` to be a non-empty string, got `""` (string)'],
+  ])('rejects %j', async (options, message) => {
+    const manager = new ThumbnailManager({ storage: new MemoryStorage(), repository: new MemoryRepository() });
+    await expect(manager.regenerateMissing(options as never)).rejects.toThrow(message);
+  });
+});
+
+describe('ThumbnailManager: output', () => {
+  it('writes decodable thumbnails in each format', async () => {
+    for (const format of ['jpeg', 'webp', 'png'] as const) {
+      const { storage, repository } = await project(1);
+      const result = await new ThumbnailManager({ storage, repository, format, width: 200, height: 100 }).generate('seg-0');
+      const meta = await sharp(await storage.get(result.key)).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual([format, 100, 100]);
+    }
+  });
+});
