@@ -1,0 +1,107 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ThumbnailManager, createRecoveryHandler, createRecoveryMiddleware, parseRecoveryQuery } from '../../src/thumbnails/index.js';
+import { project } from '../helpers/project.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+});
+
+async function listen(server: http.Server): Promise<string> {
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Serves a Web-standard handler from node:http (what @hono/node-server and friends do). */
+function serveWeb(handler: (request: Request) => Promise<Response>): http.Server {
+  return http.createServer((req, res) => {
+    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: req.method ?? 'GET' });
+    handler(request).then(async (response) => {
+      res.writeHead(response.status, Object.fromEntries(response.headers));
+      res.end(Buffer.from(await response.arrayBuffer()));
+    }, (error: unknown) => {
+      res.writeHead(500);
+      res.end(String(error));
+    });
+  });
+}
+
+async function setup(): Promise<{ manager: ThumbnailManager; ids: string[] }> {
+  const { storage, repository, ids } = await project(6);
+  const manager = new ThumbnailManager({ storage, repository, retry: { initialDelayMs: 1 } });
+  await manager.generateMany(ids.slice(0, 2));
+  return { manager, ids };
+}
+
+describe('recovery endpoint (Web handler over a real HTTP server)', () => {
+  it('dry run, then regeneration, then nothing missing', async () => {
+    const { manager } = await setup();
+    const base = await listen(serveWeb(createRecoveryHandler(manager)));
+
+    const dry = await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=true&limit=3`, { method: 'POST' });
+    expect(dry.status).toBe(200);
+    const dryBody = (await dry.json()) as { success: boolean; data: Record<string, unknown> };
+    expect(dryBody.success).toBe(true);
+    expect(dryBody.data).toMatchObject({ projectId: 'p1', dryRun: true, totalImages: 6, missingThumbnails: 4, regeneratedCount: 0, segmentationIds: ['seg-2', 'seg-3', 'seg-4'] });
+
+    const run = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
+    expect(run.data).toMatchObject({ missingThumbnails: 4, regeneratedCount: 4, failedCount: 0, concurrencyStatus: { active: 0, queued: 0, maxConcurrent: 5 } });
+
+    const after = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=1`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
+    expect(after.data['missingThumbnails']).toBe(0);
+  });
+
+  it.each([
+    ['limit=0', 'Expected `limit` to be an integer from 1 to 1000, got `"0"` (string)'],
+    ['limit=5000', 'Expected `limit` to be an integer from 1 to 1000, got `"5000"` (string)'],
+    ['limit=abc', 'Expected `limit` to be an integer from 1 to 1000, got `"abc"` (string)'],
+    ['dryRun=maybe', 'Expected `dryRun` to be "true" or "false", got `"maybe"` (string)'],
+  ])('400 for %s', async (query, message) => {
+    const { manager } = await setup();
+    const base = await listen(serveWeb(createRecoveryHandler(manager)));
+    const response = await fetch(`${base}/api/projects/p1/regenerate-thumbnails?${query}`, { method: 'POST' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ success: false, error: { code: 'ERR_BULWARK_INVALID_OPTION', message } });
+  });
+
+  it('404 off the route, 405 for other methods', async () => {
+    const { manager } = await setup();
+    const base = await listen(serveWeb(createRecoveryHandler(manager)));
+    expect((await fetch(`${base}/api/projects/p1/other`, { method: 'POST' })).status).toBe(404);
+    const get = await fetch(`${base}/api/projects/p1/regenerate-thumbnails`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+  });
+});
+
+describe('recovery endpoint (Express middleware)', () => {
+  it('works mounted on the route, and as app-wide middleware', async () => {
+    const { manager } = await setup();
+    const app = express();
+    app.post('/api/projects/:projectId/regenerate-thumbnails', createRecoveryMiddleware(manager));
+    app.use('/v2', createRecoveryMiddleware(manager));
+    app.use((_req, res) => {
+      res.status(404).json({ fellThrough: true });
+    });
+    const base = await listen(http.createServer(app));
+
+    const dry = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=true`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
+    expect(dry.data).toMatchObject({ projectId: 'p1', missingThumbnails: 4, dryRun: true });
+    const bad = await fetch(`${base}/api/projects/p1/regenerate-thumbnails?limit=0`, { method: 'POST' });
+    expect(bad.status).toBe(400);
+    const viaUse = (await (await fetch(`${base}/v2/projects/p1/regenerate-thumbnails?limit=2`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
+    expect(viaUse.data).toMatchObject({ regeneratedCount: 2, missingThumbnails: 4 });
+    expect(await (await fetch(`${base}/v2/projects/p1/regenerate-thumbnails`)).json()).toEqual({ fellThrough: true });
+  });
+
+  it('parseRecoveryQuery defaults', () => {
+    expect(parseRecoveryQuery(undefined, undefined)).toEqual({ dryRun: false, limit: 100 });
+    expect(parseRecoveryQuery('false', '1000')).toEqual({ dryRun: false, limit: 1000 });
+  });
+});
