@@ -12,24 +12,40 @@ import { LinkedQueue, PriorityQueue } from './queue.js';
 
 type Settle = (value: unknown) => void;
 
-/** A queued task. One object per waiting task, plus its promise: nothing else is allocated. */
+const CANCELLED = 1;
+const ADMITTING = 2;
+
+/** What only some tasks need: kept off the common task object to keep queued tasks small. */
+interface TaskExtras {
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  timer: unknown;
+}
+
+/**
+ * A queued task: this object and its promise (with the promise's `resolve`) are all a waiting task
+ * holds. Rejection goes through `resolve(Promise.reject(reason))`, so `reject` need not be kept.
+ */
 class Task {
   next: Task | undefined = undefined;
   resolve: Settle = noop;
-  reject: Settle = noop;
-  /** Removed from the queue (aborted, timed out, cleared) while still linked: skipped when reached. */
-  cancelled = false;
-  /** Waiting for room in a full queue rather than in it. */
-  admitting = false;
-  onAbort: (() => void) | undefined = undefined;
-  timer: unknown = undefined;
+  /** `CANCELLED` (removed while still linked: skipped when reached) and `ADMITTING` (waiting for queue room). */
+  flags = 0;
+  extras: TaskExtras | undefined;
 
   constructor(
     readonly fn: () => unknown,
     readonly priority: number,
     readonly key: string | undefined,
-    readonly signal: AbortSignal | undefined,
-  ) {}
+    signal: AbortSignal | undefined,
+    timed: boolean,
+  ) {
+    this.extras = signal === undefined && !timed ? undefined : { signal, onAbort: undefined, timer: undefined };
+  }
+
+  reject(reason: unknown): void {
+    this.resolve(Promise.reject(reason));
+  }
 }
 
 function noop(): void {}
@@ -166,15 +182,14 @@ export class ConcurrencyManager {
       return this.#start(fn, key) as Promise<Awaited<T>>;
     }
 
-    const task = new Task(fn, priority, key, signal);
-    const promise = new Promise<Awaited<T>>((resolve, reject) => {
+    const task = new Task(fn, priority, key, signal, this.#queueTimeoutMs !== undefined);
+    const promise = new Promise<Awaited<T>>((resolve) => {
       task.resolve = resolve as Settle;
-      task.reject = reject;
     });
     if (this.#queued >= this.#maxQueued) {
       if (!this.#wait) return Promise.reject(new QueueFullError(this.#maxQueued, this.#maxConcurrent));
       this.#admitting++;
-      task.admitting = true;
+      task.flags |= ADMITTING;
       this.#admission.push(task);
       this.#watch(task);
       return promise;
@@ -216,9 +231,9 @@ export class ConcurrencyManager {
     for (const state of this.#keys.values()) tasks.push(...state.waiting.drain());
     let cleared = 0;
     for (const task of tasks) {
-      if (task.cancelled) continue;
+      if ((task.flags & CANCELLED) !== 0) continue;
       this.#unwatch(task);
-      task.cancelled = true;
+      task.flags |= CANCELLED;
       task.reject(new QueueClearedError(reason));
       cleared++;
     }
@@ -252,38 +267,43 @@ export class ConcurrencyManager {
   #enqueue(task: Task): void {
     this.#queued++;
     this.#queue.push(task);
-    if (task.onAbort === undefined && task.timer === undefined) this.#watch(task);
+    if (task.extras !== undefined && task.extras.onAbort === undefined && task.extras.timer === undefined) this.#watch(task);
   }
 
   /** Arms the signal listener and the queue timeout for a waiting task. */
   #watch(task: Task): void {
-    if (task.signal !== undefined) {
-      task.onAbort = () => this.#cancel(task, abortReason(task.signal as AbortSignal));
-      task.signal.addEventListener('abort', task.onAbort, { once: true });
+    const extras = task.extras;
+    if (extras === undefined) return;
+    const { signal } = extras;
+    if (signal !== undefined) {
+      extras.onAbort = () => this.#cancel(task, abortReason(signal));
+      signal.addEventListener('abort', extras.onAbort, { once: true });
     }
     if (this.#queueTimeoutMs !== undefined) {
       const timeoutMs = this.#queueTimeoutMs;
-      task.timer = this.#clock.setTimeout(() => this.#cancel(task, new QueueTimeoutError(timeoutMs)), timeoutMs);
+      extras.timer = this.#clock.setTimeout(() => this.#cancel(task, new QueueTimeoutError(timeoutMs)), timeoutMs);
     }
   }
 
   #unwatch(task: Task): void {
-    if (task.onAbort !== undefined) {
-      task.signal?.removeEventListener('abort', task.onAbort);
-      task.onAbort = undefined;
+    const extras = task.extras;
+    if (extras === undefined) return;
+    if (extras.onAbort !== undefined) {
+      extras.signal?.removeEventListener('abort', extras.onAbort);
+      extras.onAbort = undefined;
     }
-    if (task.timer !== undefined) {
-      this.#clock.clearTimeout(task.timer);
-      task.timer = undefined;
+    if (extras.timer !== undefined) {
+      this.#clock.clearTimeout(extras.timer);
+      extras.timer = undefined;
     }
   }
 
   /** Removes a waiting task (lazily: it stays linked, flagged) and rejects it. */
   #cancel(task: Task, reason: unknown): void {
-    if (task.cancelled) return;
+    if ((task.flags & CANCELLED) !== 0) return;
     this.#unwatch(task);
-    task.cancelled = true;
-    if (task.admitting) this.#admitting--;
+    task.flags |= CANCELLED;
+    if ((task.flags & ADMITTING) !== 0) this.#admitting--;
     else this.#queued--;
     task.reject(reason);
     this.#admit();
@@ -295,8 +315,8 @@ export class ConcurrencyManager {
     while (this.#admitting > 0 && this.#queued < this.#maxQueued) {
       const task = this.#admission.shift();
       if (task === undefined) break;
-      if (task.cancelled) continue;
-      task.admitting = false;
+      if ((task.flags & CANCELLED) !== 0) continue;
+      task.flags &= ~ADMITTING;
       this.#admitting--;
       this.#queued++;
       this.#queue.push(task);
@@ -307,7 +327,7 @@ export class ConcurrencyManager {
     while (!this.#paused && this.#active < this.#maxConcurrent) {
       const task = this.#queue.shift();
       if (task === undefined) break;
-      if (task.cancelled) continue;
+      if ((task.flags & CANCELLED) !== 0) continue;
       if (task.key !== undefined && this.#perKey !== undefined) {
         const state = this.#keyState(task.key);
         if (state.active >= this.#perKey) {
@@ -348,7 +368,7 @@ export class ConcurrencyManager {
     state.active--;
     // The key's next held-back task was dequeued before anything now in the queue: it goes first.
     for (let task = state.waiting.shift(); task !== undefined; task = state.waiting.shift()) {
-      if (task.cancelled) continue;
+      if ((task.flags & CANCELLED) !== 0) continue;
       this.#queue.unshift(task);
       break;
     }

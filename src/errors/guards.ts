@@ -37,18 +37,18 @@ export function isBulwarkError(value: unknown): value is BulwarkError {
 }
 
 /** True for a {@link RetryExhaustedError}. */
-export const isRetryExhaustedError = guardFor(RetryExhaustedError);
+export const isRetryExhaustedError = /* @__PURE__ */ guardFor(RetryExhaustedError);
 /** True for a {@link PermanentError}. */
-export const isPermanentError = guardFor(PermanentError);
+export const isPermanentError = /* @__PURE__ */ guardFor(PermanentError);
 /** True for an {@link AttemptTimeoutError}. */
-export const isAttemptTimeoutError = guardFor(AttemptTimeoutError);
+export const isAttemptTimeoutError = /* @__PURE__ */ guardFor(AttemptTimeoutError);
 /** True for an {@link InvalidOptionError}. */
-export const isInvalidOptionError = guardFor(InvalidOptionError);
+export const isInvalidOptionError = /* @__PURE__ */ guardFor(InvalidOptionError);
 /** True for a {@link QueueFullError}. */
-export const isQueueFullError = guardFor(QueueFullError);
+export const isQueueFullError = /* @__PURE__ */ guardFor(QueueFullError);
 /** True for a {@link QueueClearedError}. */
-export const isQueueClearedError = guardFor(QueueClearedError);
+export const isQueueClearedError = /* @__PURE__ */ guardFor(QueueClearedError);
 /** True for a {@link QueueTimeoutError}. */
-export const isQueueTimeoutError = guardFor(QueueTimeoutError);
+export const isQueueTimeoutError = /* @__PURE__ */ guardFor(QueueTimeoutError);
 /** True for a {@link ReentrantRunError}. */
-export const isReentrantRunError = guardFor(ReentrantRunError);
+export const isReentrantRunError = /* @__PURE__ */ guardFor(ReentrantRunError);

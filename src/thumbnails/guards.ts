@@ -8,16 +8,16 @@ import { StorageNotFoundError } from '../errors/storage-not-found-error.js';
 import { TooManyPolygonsError } from '../errors/too-many-polygons-error.js';
 
 /** True for an {@link ImageDecodeError}. */
-export const isImageDecodeError = guardFor(ImageDecodeError);
+export const isImageDecodeError = /* @__PURE__ */ guardFor(ImageDecodeError);
 /** True for an {@link ImageTooLargeError}. */
-export const isImageTooLargeError = guardFor(ImageTooLargeError);
+export const isImageTooLargeError = /* @__PURE__ */ guardFor(ImageTooLargeError);
 /** True for an {@link InvalidPolygonError}. */
-export const isInvalidPolygonError = guardFor(InvalidPolygonError);
+export const isInvalidPolygonError = /* @__PURE__ */ guardFor(InvalidPolygonError);
 /** True for a {@link TooManyPolygonsError}. */
-export const isTooManyPolygonsError = guardFor(TooManyPolygonsError);
+export const isTooManyPolygonsError = /* @__PURE__ */ guardFor(TooManyPolygonsError);
 /** True for an {@link InvalidStorageKeyError}. */
-export const isInvalidStorageKeyError = guardFor(InvalidStorageKeyError);
+export const isInvalidStorageKeyError = /* @__PURE__ */ guardFor(InvalidStorageKeyError);
 /** True for a {@link StorageNotFoundError}. */
-export const isStorageNotFoundError = guardFor(StorageNotFoundError);
+export const isStorageNotFoundError = /* @__PURE__ */ guardFor(StorageNotFoundError);
 /** True for a {@link SegmentationNotFoundError}. */
-export const isSegmentationNotFoundError = guardFor(SegmentationNotFoundError);
+export const isSegmentationNotFoundError = /* @__PURE__ */ guardFor(SegmentationNotFoundError);

@@ -82,4 +82,4 @@ export function createHttpClassifier(options: HttpClassifierOptions = {}): Error
  * The HTTP classifier with default options: 408, 425, 429, 500, 502, 503, 504 retriable (honouring
  * `Retry-After`), every other 4xx/5xx permanent.
  */
-export const httpClassifier: ErrorClassifier = createHttpClassifier();
+export const httpClassifier: ErrorClassifier = /* @__PURE__ */ createHttpClassifier();

@@ -38,7 +38,7 @@ export const classifiers: {
  * system, network, image. Returns `undefined` for errors none recognises; the retry loop then applies
  * its `unknownErrorVerdict` (retriable by default).
  */
-export const defaultClassifier: ErrorClassifier = composeClassifiers(
+export const defaultClassifier: ErrorClassifier = /* @__PURE__ */ composeClassifiers(
   bulwarkClassifier,
   smtpClassifier,
   httpClassifier,
