@@ -18,7 +18,7 @@ export class MemoryStorage implements ThumbnailStorage {
 
   put(key: string, data: Uint8Array, meta: { readonly contentType: string }): Promise<void> {
     try {
-      this.#objects.set(validateKey(key), { data: Uint8Array.from(data), contentType: meta.contentType });
+      this.#objects.set(validateKey(key), { data: new Uint8Array(data), contentType: meta.contentType });
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
@@ -29,7 +29,7 @@ export class MemoryStorage implements ThumbnailStorage {
     try {
       const object = this.#objects.get(validateKey(key));
       if (object === undefined) throw new StorageNotFoundError(key);
-      return Promise.resolve(Uint8Array.from(object.data));
+      return Promise.resolve(new Uint8Array(object.data));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -295,16 +295,6 @@ export interface Style {
   readonly tolerance: number;
 }
 
-function fmt(v: number): string {
-  return String(Math.round(v * 10) / 10);
-}
-
-function pathData(flat: readonly number[], close: boolean): string {
-  let d = `M${fmt(flat[0] as number)} ${fmt(flat[1] as number)}L`;
-  for (let i = 2; i < flat.length; i += 2) d += `${i > 2 ? ' ' : ''}${fmt(flat[i] as number)} ${fmt(flat[i + 1] as number)}`;
-  return close ? `${d}Z` : d;
-}
-
 function colorOf(polygon: Polygon, style: Style): string {
   if (polygon.color !== undefined) return polygon.color;
   if (polygon.class !== undefined) {
@@ -314,13 +304,33 @@ function colorOf(polygon: Polygon, style: Style): string {
   return polygon.type === 'internal' ? style.internal : style.external;
 }
 
+/** @internal One external polygon's fill: its ring and its holes, filled even-odd together. */
+export interface FillGroup {
+  readonly color: string;
+  readonly rings: readonly number[][];
+}
+
+/** @internal Outlines of one colour: closed rings and open runs (polylines). */
+export interface StrokeGroup {
+  readonly color: string;
+  readonly closed: number[][];
+  readonly open: number[][];
+}
+
+/** @internal Everything to draw, in output pixels, in drawing order. */
+export interface Overlay {
+  readonly fills: readonly FillGroup[];
+  readonly strokes: readonly StrokeGroup[];
+}
+
 /**
- * @internal Builds one SVG overlay of `width × height` output pixels. Each external polygon is filled
- * with its holes cut out (even-odd within that external only, so overlapping externals never cancel),
- * then every outline is stroked on top. Polylines are stroked only. Returns `undefined` when nothing
- * is visible.
+ * @internal Maps, simplifies and clips every polygon to the `width × height` output, attaches holes
+ * to their external polygon (by `parentId`, else the smallest external containing the hole), and
+ * groups what to draw: one fill per external polygon (its holes cut out by even-odd within that
+ * group only, so overlapping externals never cancel), then outlines grouped by colour. Polylines are
+ * stroked only. Holes with no external around them are outlined, not filled.
  */
-export function buildOverlaySvg(width: number, height: number, polygons: readonly Polygon[], t: Transform, style: Style): string | undefined {
+export function prepareOverlay(width: number, height: number, polygons: readonly Polygon[], t: Transform, style: Style): Overlay {
   const margin = style.strokeWidth * 2 + 1;
   const rect: Rect = { x0: -margin, y0: -margin, x1: width + margin, y1: height + margin };
   interface Ring {
@@ -341,7 +351,6 @@ export function buildOverlaySvg(width: number, height: number, polygons: readonl
     (polygon.type === 'external' ? externals : internals).push({ polygon, flat: ring });
   }
 
-  // Attach holes: by parentId, else to the smallest external containing the hole's first point.
   const holes = externals.map((): Ring[] => []);
   const orphans: Ring[] = [];
   const byId = new Map<string, number>();
@@ -366,30 +375,28 @@ export function buildOverlaySvg(width: number, height: number, polygons: readonl
     else holes[parent]?.push(hole);
   }
 
-  if (externals.length === 0 && orphans.length === 0 && lines.length === 0) return undefined;
-  const sw = fmt(style.strokeWidth);
-  const fillOpacity = String(Math.round(style.fillOpacity * 1000) / 1000);
-  let body = '';
-  // Fills first…
-  externals.forEach((ring, i) => {
-    if (style.fillOpacity <= 0) return;
-    let d = pathData(ring.flat, true);
-    for (const hole of holes[i] ?? []) d += pathData(hole.flat, true);
-    body += `<path d="${d}" fill="${colorOf(ring.polygon, style)}" fill-opacity="${fillOpacity}" fill-rule="evenodd"/>`;
-  });
-  // …then outlines on top, grouped by colour so the SVG stays small.
-  const strokes = new Map<string, string>();
-  const addStroke = (color: string, d: string): void => {
-    strokes.set(color, (strokes.get(color) ?? '') + d);
-  };
-  externals.forEach((ring, i) => {
-    addStroke(colorOf(ring.polygon, style), pathData(ring.flat, true));
-    for (const hole of holes[i] ?? []) addStroke(colorOf(hole.polygon, style), pathData(hole.flat, true));
-  });
-  for (const orphan of orphans) addStroke(colorOf(orphan.polygon, style), pathData(orphan.flat, true));
-  for (const line of lines) addStroke(colorOf(line.polygon, style), pathData(line.flat, false));
-  for (const [color, d] of strokes) {
-    body += `<path d="${d}" fill="none" stroke="${color}" stroke-width="${sw}" stroke-linejoin="round" stroke-linecap="round"/>`;
+  const fills: FillGroup[] = [];
+  if (style.fillOpacity > 0) {
+    externals.forEach((ring, i) => {
+      fills.push({ color: colorOf(ring.polygon, style), rings: [ring.flat, ...(holes[i] ?? []).map((h) => h.flat)] });
+    });
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${body}</svg>`;
+  const strokes = new Map<string, StrokeGroup>();
+  const group = (color: string): StrokeGroup => {
+    let g = strokes.get(color);
+    if (g === undefined) {
+      g = { color, closed: [], open: [] };
+      strokes.set(color, g);
+    }
+    return g;
+  };
+  if (style.strokeWidth > 0) {
+    externals.forEach((ring, i) => {
+      group(colorOf(ring.polygon, style)).closed.push(ring.flat);
+      for (const hole of holes[i] ?? []) group(colorOf(hole.polygon, style)).closed.push(hole.flat);
+    });
+    for (const orphan of orphans) group(colorOf(orphan.polygon, style)).closed.push(orphan.flat);
+    for (const line of lines) group(colorOf(line.polygon, style)).open.push(line.flat);
+  }
+  return { fills, strokes: [...strokes.values()] };
 }

@@ -9,7 +9,8 @@ import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { integer, number, oneOf } from '../internal/validate.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import type { ThumbnailRenderOptions } from './options.js';
-import { buildOverlaySvg, isColor, validatePolygons, type Style, type Transform } from './polygons.js';
+import { isColor, prepareOverlay, validatePolygons, type Style, type Transform } from './polygons.js';
+import { drawOverlay } from './rasterize.js';
 import type { Polygon } from './ports.js';
 
 type SharpFactory = (input?: Uint8Array, options?: SharpOptions) => Sharp;
@@ -206,9 +207,10 @@ export async function render(input: Uint8Array, polygons: readonly Polygon[] | u
       rawWidth,
       rawHeight,
     };
-    const svg = checked === undefined || checked.length === 0 ? undefined : buildOverlaySvg(raw.width, raw.height, checked, transform, o.style);
+    if (checked !== undefined && checked.length > 0) {
+      drawOverlay(raw, prepareOverlay(raw.width, raw.height, checked, transform, o.style), o.style.fillOpacity, o.style.strokeWidth);
+    }
     let out = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 2 | 3 | 4 } });
-    if (svg !== undefined) out = out.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
     out = o.format === 'jpeg' ? out.jpeg({ quality: o.quality }) : o.format === 'webp' ? out.webp({ quality: o.quality }) : out.png();
     const encoded = await out.toBuffer();
     return { data: new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength), width: raw.width, height: raw.height, format: o.format, contentType: CONTENT_TYPES[o.format] };

@@ -1,0 +1,184 @@
+import type { Overlay } from './polygons.js';
+
+/** @internal An 8-bit interleaved image being drawn on in place (the resized thumbnail). */
+export interface Canvas {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+}
+
+/** @internal `#RGB`, `#RGBA`, `#RRGGBB`, `#RRGGBBAA` → `[r, g, b, a]` with `a` in 0..1. */
+export function parseColor(hex: string): [number, number, number, number] {
+  let h = hex.slice(1);
+  if (h.length <= 4) h = [...h].map((c) => c + c).join('');
+  const n = (i: number): number => Number.parseInt(h.slice(i, i + 2), 16);
+  return [n(0), n(2), n(4), h.length === 8 ? n(6) / 255 : 1];
+}
+
+/** Vertical samples per pixel row for fills; horizontal coverage is exact. */
+const SUBSAMPLES = 5;
+
+interface Edge {
+  x0: number;
+  y0: number;
+  y1: number;
+  /** dx/dy */
+  slope: number;
+}
+
+/**
+ * Fills `rings` together with the even-odd rule, anti-aliased, into `coverage` (0..1 per pixel,
+ * `width × height`), touching only the rows it covers; returns that row range.
+ * A scanline rasteriser with an active-edge list: cost grows with edges crossing each row, not with
+ * all edges, and a 300² fill of 4 000 edges takes well under a millisecond.
+ */
+function fillEvenOdd(rings: readonly number[][], width: number, height: number, coverage: Float32Array): [number, number] {
+  const edges: Edge[] = [];
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (const ring of rings) {
+    const n = ring.length / 2;
+    for (let i = 0, j = n - 1; i < n; j = i++) {
+      const ax = ring[j * 2] as number;
+      const ay = ring[j * 2 + 1] as number;
+      const bx = ring[i * 2] as number;
+      const by = ring[i * 2 + 1] as number;
+      if (ay === by) continue;
+      const top = ay < by;
+      const e: Edge = top ? { x0: ax, y0: ay, y1: by, slope: (bx - ax) / (by - ay) } : { x0: bx, y0: by, y1: ay, slope: (ax - bx) / (ay - by) };
+      edges.push(e);
+      if (e.y0 < minY) minY = e.y0;
+      if (e.y1 > maxY) maxY = e.y1;
+    }
+  }
+  const rowStart = Math.max(0, Math.floor(minY));
+  const rowEnd = Math.min(height - 1, Math.ceil(maxY));
+  if (edges.length === 0 || rowStart > rowEnd) return [0, -1];
+  edges.sort((a, b) => a.y0 - b.y0);
+  let next = 0;
+  let active: Edge[] = [];
+  const xs: number[] = [];
+  const weight = 1 / SUBSAMPLES;
+  for (let row = rowStart; row <= rowEnd; row++) {
+    const base = row * width;
+    for (let s = 0; s < SUBSAMPLES; s++) {
+      const sy = row + (s + 0.5) * weight;
+      while (next < edges.length && (edges[next] as Edge).y0 <= sy) active.push(edges[next++] as Edge);
+      if (active.length === 0) continue;
+      active = active.filter((e) => e.y1 > sy);
+      xs.length = 0;
+      for (const e of active) if (e.y0 <= sy) xs.push(e.x0 + (sy - e.y0) * e.slope);
+      xs.sort((a, b) => a - b);
+      for (let k = 0; k + 1 < xs.length; k += 2) {
+        const xa = Math.max(0, xs[k] as number);
+        const xb = Math.min(width, xs[k + 1] as number);
+        if (xb <= xa) continue;
+        const ia = Math.floor(xa);
+        const ib = Math.floor(xb);
+        if (ia === ib) {
+          coverage[base + ia] = (coverage[base + ia] as number) + (xb - xa) * weight;
+          continue;
+        }
+        coverage[base + ia] = (coverage[base + ia] as number) + (ia + 1 - xa) * weight;
+        for (let i = ia + 1; i < ib; i++) coverage[base + i] = (coverage[base + i] as number) + weight;
+        if (ib < width) coverage[base + ib] = (coverage[base + ib] as number) + (xb - ib) * weight;
+      }
+    }
+  }
+  return [rowStart, rowEnd];
+}
+
+/** Longest piece a segment is cut into before its bounding box is scanned (keeps diagonals cheap). */
+const PIECE = 12;
+
+/**
+ * Strokes polylines (closing rings) `strokeWidth` wide with round joins and caps, anti-aliased: each
+ * pixel gets the coverage of the nearest segment (a union of capsules, so joins never double up).
+ */
+function strokeSegments(paths: readonly number[][], closed: boolean, strokeWidth: number, width: number, height: number, coverage: Float32Array, rows: [number, number]): void {
+  const r = strokeWidth / 2;
+  const reach = r + 1;
+  for (const flat of paths) {
+    const n = flat.length / 2;
+    const segments = closed ? n : n - 1;
+    for (let i = 0; i < segments; i++) {
+      const ax0 = flat[i * 2] as number;
+      const ay0 = flat[i * 2 + 1] as number;
+      const j = (i + 1) % n;
+      const bx0 = flat[j * 2] as number;
+      const by0 = flat[j * 2 + 1] as number;
+      const length = Math.hypot(bx0 - ax0, by0 - ay0);
+      const pieces = Math.max(1, Math.ceil(length / PIECE));
+      for (let p = 0; p < pieces; p++) {
+        const ax = ax0 + ((bx0 - ax0) * p) / pieces;
+        const ay = ay0 + ((by0 - ay0) * p) / pieces;
+        const bx = ax0 + ((bx0 - ax0) * (p + 1)) / pieces;
+        const by = ay0 + ((by0 - ay0) * (p + 1)) / pieces;
+        const vx = bx - ax;
+        const vy = by - ay;
+        const len2 = vx * vx + vy * vy;
+        const x0 = Math.max(0, Math.floor(Math.min(ax, bx) - reach));
+        const x1 = Math.min(width - 1, Math.ceil(Math.max(ax, bx) + reach));
+        const y0 = Math.max(0, Math.floor(Math.min(ay, by) - reach));
+        const y1 = Math.min(height - 1, Math.ceil(Math.max(ay, by) + reach));
+        if (y0 < rows[0]) rows[0] = y0;
+        if (y1 > rows[1]) rows[1] = y1;
+        for (let y = y0; y <= y1; y++) {
+          const py = y + 0.5 - ay;
+          for (let x = x0; x <= x1; x++) {
+            const px = x + 0.5 - ax;
+            let t = len2 === 0 ? 0 : (px * vx + py * vy) / len2;
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            const dx = px - t * vx;
+            const dy = py - t * vy;
+            const c = r + 0.5 - Math.sqrt(dx * dx + dy * dy);
+            if (c <= 0) continue;
+            const idx = y * width + x;
+            const v = c >= 1 ? 1 : c;
+            if (v > (coverage[idx] as number)) coverage[idx] = v;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Blends `color × opacity × coverage` over the canvas for the given rows, and clears those coverage rows. */
+function blend(canvas: Canvas, coverage: Float32Array, rows: [number, number], color: string, opacity: number): void {
+  const [r, g, b, a] = parseColor(color);
+  const alpha = a * opacity;
+  const { data, width, channels } = canvas;
+  for (let y = rows[0]; y <= rows[1]; y++) {
+    for (let x = 0, idx = y * width; x < width; x++, idx++) {
+      const c = coverage[idx] as number;
+      if (c === 0) continue;
+      coverage[idx] = 0;
+      const k = (c >= 1 ? 1 : c) * alpha;
+      const o = idx * channels;
+      data[o] = Math.round((data[o] as number) + (r - (data[o] as number)) * k);
+      data[o + 1] = Math.round((data[o + 1] as number) + (g - (data[o + 1] as number)) * k);
+      data[o + 2] = Math.round((data[o + 2] as number) + (b - (data[o + 2] as number)) * k);
+    }
+  }
+}
+
+/**
+ * @internal Draws an overlay onto the canvas in place: each fill group (even-odd), then each stroke
+ * colour on top. Pure JavaScript on thumbnail-sized data, which is faster here than rendering an SVG
+ * with librsvg and compositing it (the whole overlay of ~20 polygons costs about a millisecond).
+ */
+export function drawOverlay(canvas: Canvas, overlay: Overlay, fillOpacity: number, strokeWidth: number): void {
+  const { width, height } = canvas;
+  const coverage = new Float32Array(width * height);
+  for (const fill of overlay.fills) {
+    const rows = fillEvenOdd(fill.rings, width, height, coverage);
+    if (rows[1] >= rows[0]) blend(canvas, coverage, rows, fill.color, fillOpacity);
+  }
+  for (const stroke of overlay.strokes) {
+    const rows: [number, number] = [height, -1];
+    strokeSegments(stroke.closed, true, strokeWidth, width, height, coverage, rows);
+    strokeSegments(stroke.open, false, strokeWidth, width, height, coverage, rows);
+    if (rows[1] >= rows[0]) blend(canvas, coverage, rows, stroke.color, 1);
+  }
+}
