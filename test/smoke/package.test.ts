@@ -16,9 +16,10 @@ function node(file: string, source: string): string {
 
 beforeAll(() => {
   consumer = mkdtempSync(join(tmpdir(), 'bulwark-consumer-'));
-  // `npm pack` runs `prepack` (the build), so this tests what would be published.
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', consumer], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const packed = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string }>;
+  // Build, then pack exactly what would be published.
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', consumer], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const packed = JSON.parse(out) as Array<{ filename: string }>;
   const filename = packed[0]?.filename ?? '';
   const target = join(consumer, 'node_modules', 'bulwark');
   mkdirSync(target, { recursive: true });
