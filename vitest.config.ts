@@ -9,6 +9,9 @@ export default defineConfig({
       tsconfig: './tsconfig.json',
     },
     testTimeout: 30_000,
+    // In CI, also write a JSON summary for .ci/run's closing line.
+    reporters: process.env['CI'] ? ['default', 'json'] : ['default'],
+    outputFile: { json: '.tmp/vitest-results.json' },
     hookTimeout: 60_000,
     coverage: {
       provider: 'v8',
