@@ -1,0 +1,12 @@
+// Run by crash-safety.test.ts (bundled with esbuild) and killed with SIGKILL mid-batch.
+import { join } from 'node:path';
+import { FileSystemStorage, ThumbnailManager } from '../../src/thumbnails/index.js';
+import { JournalRepository, crashRecords } from './crash-fixture.js';
+
+const root = process.argv[2] as string;
+const storage = new FileSystemStorage({ root });
+const repository = new JournalRepository(join(root, 'journal.jsonl'), crashRecords());
+const manager = new ThumbnailManager({ storage, repository, format: 'png', width: 600, height: 600, concurrency: 3 });
+process.stdout.write('started\n');
+const report = await manager.generateMany(crashRecords().map((r) => r.id));
+process.stdout.write(`finished ${report.succeeded}\n`);
