@@ -112,7 +112,7 @@ describe('bad input corpus', () => {
     expect(report.total).toBe(expected.size);
     for (const failure of report.failed) {
       expect((failure.error as { code?: string }).code).toBe(expected.get(failure.item));
-      expect(failure.attempts).toBe(1); // bad input is never retried
+      expect(failure.attempts, `${failure.item}: ${String(failure.error)} ${String((failure.error as Error).cause)}`).toBe(1); // bad input is never retried
     }
     expect(report.succeeded).toBe([...expected.values()].filter((code) => code === null).length);
   });

@@ -31,6 +31,10 @@ const PERMANENT_MESSAGES: readonly string[] = [
   'webp2vips: ',
   'unable to decode',
   'image to composite must have same dimensions or smaller',
+  // sharp's failOn: the decoder reported a problem with the data (its detail may be missing).
+  'warning treated as error',
+  'not enough data',
+  'error in tile',
 ];
 
 /**

@@ -167,6 +167,7 @@ describe('image classifier', () => {
     ['corrupt', new Error('pngload_buffer: libpng read error: IDAT: incorrect data check (corrupt)'), P('image corrupt')],
     ['pixel limit', new Error('Input image exceeds pixel limit'), P('image input image exceeds pixel limit')],
     ['empty buffer', new Error('Input Buffer is empty'), P('image input buffer is empty')],
+    ['failOn without detail', new Error('Warning treated as error due to failOn setting'), P('image warning treated as error')],
     ['a coded error is not judged by its message', err('EBUSY', {}, 'corrupt'), undefined],
     ['an unrelated message', new Error('socket hang up'), undefined],
   ]);
