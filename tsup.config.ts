@@ -4,6 +4,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     thumbnails: 'src/thumbnails/index.ts',
+    email: 'src/email/index.ts',
+    queue: 'src/queue/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

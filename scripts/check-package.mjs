@@ -30,7 +30,7 @@ try {
   run('mkdir', ['-p', extract]);
   run('tar', ['-xzf', tarball, '-C', extract]);
   const distDir = join(extract, 'package', 'dist');
-  // The core is index.* plus the chunks it loads; thumbnails.* may import sharp.
+  // Every bundle but thumbnails.* (which loads the optional peer sharp) must import no package.
   const coreFiles = readdirSync(distDir).filter((f) => /\.(c?js)$/.test(f) && !f.startsWith('thumbnails'));
   const specifier = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"']+)["']/g;
   for (const file of coreFiles) {

@@ -1,0 +1,154 @@
+// A real SMTP server (smtp-server) on localhost, nodemailer as the real client.
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import nodemailer from 'nodemailer';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmailDeliveryError, createMailSender, isEmailDeliveryError, type DeadLetter } from '../../src/email/index.js';
+import type { Clock } from '../../src/index.js';
+import { failOnUnhandledRejection } from '../helpers/unhandled.js';
+
+failOnUnhandledRejection();
+
+const servers: SMTPServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** Replies to DATA with `replies[n]` for the n-th message (then 250), counting accepted messages. */
+async function smtp(replies: number[], extra: Partial<SMTPServerOptions> = {}, port = 0): Promise<{ port: number; accepted: string[]; attempts: () => number }> {
+  const accepted: string[] = [];
+  let attempts = 0;
+  const server = new SMTPServer({
+    disabledCommands: ['STARTTLS'],
+    authOptional: true,
+    logger: false,
+    ...extra,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const reply = replies[attempts++];
+        if (reply !== undefined && reply !== 250) {
+          callback(Object.assign(new Error(`${reply} try again`), { responseCode: reply }));
+          return;
+        }
+        accepted.push(Buffer.concat(chunks).toString('utf8'));
+        void session;
+        callback();
+      });
+    },
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  return { port: (server.server.address() as AddressInfo).port, accepted, attempts: () => attempts };
+}
+
+/** A clock that records requested delays and waits 1 ms instead: exact backoff assertions, fast tests. */
+function recordingClock(): Clock & { delays: number[] } {
+  const delays: number[] = [];
+  return { delays, now: () => Date.now(), setTimeout: (cb, ms) => { delays.push(ms); return setTimeout(cb, 1); }, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+}
+
+function transport(port: number, auth?: { user: string; pass: string }) {
+  return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...(auth ? { auth } : {}), connectionTimeout: 2000 });
+}
+
+const message = { from: 'thumbnails@example.com', to: 'user@example.com', subject: 'Your thumbnails are ready', text: '230 of 230' };
+
+describe('createMailSender against a real SMTP server', () => {
+  it('421, 421, then 250: delivered on the third attempt after 1000 and 2000 ms', async () => {
+    const server = await smtp([421, 421]);
+    const clock = recordingClock();
+    const letters: unknown[] = [];
+    const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), { jitter: 'none', clock, onDeadLetter: (l) => void letters.push(l) });
+    const info = await mail.send(message);
+    expect(info.accepted).toEqual(['user@example.com']);
+    expect(server.attempts()).toBe(3);
+    expect(server.accepted).toHaveLength(1);
+    expect(server.accepted[0]).toContain('Subject: Your thumbnails are ready');
+    expect(clock.delays).toEqual([1000, 2000]);
+    expect(letters).toEqual([]);
+    expect(mail.metrics()).toEqual({ sent: 1, failed: 0, attempts: 3, retries: 2, successRate: 1 });
+  });
+
+  it('451 once: delivered on the second attempt', async () => {
+    const server = await smtp([451]);
+    const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), { jitter: 'none', clock: recordingClock() });
+    await mail.send(message);
+    expect(server.attempts()).toBe(2);
+  });
+
+  it.each([550, 551, 553, 554])('%i: one attempt, typed error with the SMTP code, dead-lettered once', async (code) => {
+    const server = await smtp([code, code, code]);
+    const letters: DeadLetter<typeof message>[] = [];
+    const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), { clock: recordingClock(), onDeadLetter: (l) => void letters.push(l) });
+    const error = await mail.send(message).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EmailDeliveryError);
+    expect(isEmailDeliveryError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'ERR_BULWARK_EMAIL_DELIVERY', responseCode: code, attempts: 1, permanent: true });
+    expect(server.attempts()).toBe(1);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.message).toBe(message);
+    expect(letters[0]?.error).toBe(error);
+  });
+
+  it('authentication failure: one attempt, EAUTH with 535, dead-lettered once', async () => {
+    let logins = 0;
+    const server = await smtp([], {
+      authOptional: false,
+      allowInsecureAuth: true,
+      onAuth(_auth, _session, callback) {
+        logins++;
+        callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+      },
+    });
+    const letters: unknown[] = [];
+    const mail = createMailSender((m: typeof message) => transport(server.port, { user: 'u', pass: 'wrong' }).sendMail(m), { clock: recordingClock(), onDeadLetter: (l) => void letters.push(l) });
+    const error = await mail.send(message).catch((e: unknown) => e);
+    expect(error).toMatchObject({ responseCode: 535, smtpCode: 'EAUTH', attempts: 1, permanent: true });
+    expect(logins).toBe(1);
+    expect(letters).toHaveLength(1);
+  });
+
+  it('451 every time: three attempts, then a typed error and one dead letter', async () => {
+    const server = await smtp([451, 451, 451, 451]);
+    const letters: unknown[] = [];
+    const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), { clock: recordingClock(), onDeadLetter: (l) => void letters.push(l) });
+    const error = await mail.send(message).catch((e: unknown) => e);
+    expect(error).toMatchObject({ responseCode: 451, attempts: 3, permanent: false });
+    expect(server.attempts()).toBe(3);
+    expect(letters).toHaveLength(1);
+    expect(mail.metrics()).toMatchObject({ sent: 0, failed: 1, attempts: 3, retries: 2 });
+  });
+
+  it('server down, then up: delivered', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    let starting: ReturnType<typeof smtp> | undefined;
+    const errors: string[] = [];
+    // The backoff ends only once the server (started during the backoff) is listening.
+    const clock: Clock = { now: () => Date.now(), setTimeout: (cb) => { void (starting ?? Promise.resolve()).then(cb); return 0; }, clearTimeout: () => {} };
+    const mail = createMailSender((m: typeof message) => transport(port).sendMail(m), {
+      jitter: 'none',
+      clock,
+      onRetry: ({ error }) => {
+        errors.push((error as { code?: string }).code ?? '');
+        starting ??= smtp([], {}, port);
+      },
+    });
+    await mail.send(message);
+    expect(errors).toEqual(['ESOCKET']);
+    expect((await starting)?.accepted).toHaveLength(1);
+  });
+
+  it('a dead-letter callback that throws is reported on the error, not lost', async () => {
+    const server = await smtp([550]);
+    const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), { onDeadLetter: () => { throw new Error('dead-letter store down'); } });
+    const error = (await mail.send(message).catch((e: unknown) => e)) as EmailDeliveryError;
+    expect(error.responseCode).toBe(550);
+    expect((error.deadLetterError as Error).message).toBe('dead-letter store down');
+  });
+});
