@@ -61,6 +61,11 @@ describe('the packed package', () => {
     expect(node('thumbs.cjs', `const t = require('bulwark/thumbnails'); console.log(typeof t.ThumbnailManager, typeof t.MemoryStorage);`)).toBe('function function');
   });
 
+  it('loads bulwark/email and bulwark/queue both ways', () => {
+    expect(node('sub.mjs', `import { createMailSender } from 'bulwark/email'; import { QueueProcessor, MemoryJobSource } from 'bulwark/queue'; console.log(typeof createMailSender, typeof QueueProcessor, typeof MemoryJobSource);`)).toBe('function function function');
+    expect(node('sub.cjs', `const { createMailSender } = require('bulwark/email'); const { QueueProcessor } = require('bulwark/queue'); console.log(typeof createMailSender, typeof QueueProcessor);`)).toBe('function function');
+  });
+
   it('does not load sharp when only the core is imported', () => {
     const out = node('nosharp.mjs', `import 'bulwark'; import { createRequire } from 'node:module'; const r = createRequire(import.meta.url); console.log(Object.keys(r.cache).some((k) => k.includes('sharp')));`);
     expect(out).toBe('false');
