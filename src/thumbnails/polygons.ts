@@ -2,7 +2,7 @@ import { InvalidPolygonError } from '../errors/invalid-polygon-error.js';
 import { TooManyPolygonsError } from '../errors/too-many-polygons-error.js';
 import type { Point, Polygon } from './ports.js';
 
-/** `#RGB`, `#RGBA`, `#RRGGBB` or `#RRGGBBAA`: nothing else reaches the SVG, so nothing can be injected. */
+/** `#RGB`, `#RGBA`, `#RRGGBB` or `#RRGGBBAA`: colours are parsed, never passed through as markup. */
 const HEX_COLOR = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
 
 /** @internal Whether a string is an accepted colour. */

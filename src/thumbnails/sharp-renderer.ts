@@ -153,7 +153,7 @@ export function geometryFor(w: number, h: number, bw: number, bh: number, fit: '
 /**
  * @internal Renders a thumbnail: decode (BMP by bulwark's own decoder, everything else by sharp,
  * with `failOn` and `limitInputPixels`), apply EXIF orientation, resize to the output size first,
- * then composite one SVG overlay of the polygons drawn in output pixels.
+ * then draw the polygons straight into the resized pixels (anti-aliased, in output pixels) and encode.
  */
 export async function render(input: Uint8Array, polygons: readonly Polygon[] | undefined, o: ResolvedRenderOptions): Promise<RenderedThumbnail> {
   if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`Image must be a Uint8Array or Buffer, got ${input === null ? 'null' : typeof input}`);
