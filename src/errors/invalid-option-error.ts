@@ -1,8 +1,8 @@
 import { BulwarkError } from './bulwark-error.js';
 
 /**
- * An option or argument is out of range or of the wrong type. Thrown synchronously, before any work
- * starts, so nothing is lost.
+ * An option or argument is out of range or of the wrong type. Constructors throw it synchronously;
+ * promise-returning functions reject with it. Either way before any work starts, so nothing is lost.
  */
 export class InvalidOptionError extends BulwarkError {
   static readonly code = 'ERR_BULWARK_INVALID_OPTION';

@@ -35,8 +35,11 @@ export interface RetryEvent {
   readonly operation: string | undefined;
 }
 
-/** A hook called with a {@link RetryEvent}. A hook that throws stops the retry loop with its error. */
-export type RetryHook = (event: RetryEvent) => void;
+/**
+ * A hook called with a {@link RetryEvent}. An async hook is awaited. A hook that throws (or rejects)
+ * stops the retry loop with its error.
+ */
+export type RetryHook = (event: RetryEvent) => unknown;
 
 /**
  * Where the retry loop writes its lines. `console`, pino and winston loggers all fit as they are

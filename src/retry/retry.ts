@@ -156,7 +156,7 @@ export async function runRetry<T>(
   for (let attempt = 1; ; attempt++) {
     if (observed) {
       o.logger?.info(`${operation ?? 'Operation'} (${attemptLabel(attempt, maxAttempts)})`);
-      o.onAttempt?.(event(attempt, maxAttempts, waited, undefined, undefined, clock.now() - start, operation));
+      await call(o.onAttempt, event(attempt, maxAttempts, waited, undefined, undefined, clock.now() - start, operation));
     }
     if (outcome !== undefined) outcome.attempts = attempt;
     let failure: unknown;
@@ -169,7 +169,7 @@ export async function runRetry<T>(
       if (retryOnResult === undefined || !retryOnResult(result)) {
         if (observed) {
           if (o.logger !== undefined) o.logger.info(`${operation ?? 'Operation'} succeeded after ${attempt} attempt${attempt === 1 ? '' : 's'}`);
-          o.onSuccess?.(event(attempt, maxAttempts, undefined, undefined, undefined, clock.now() - start, operation));
+          await call(o.onSuccess, event(attempt, maxAttempts, undefined, undefined, undefined, clock.now() - start, operation));
         }
         return result;
       }
@@ -211,19 +211,26 @@ export async function runRetry<T>(
               : `${(error as RetryExhaustedError).message}`,
           );
         }
-        o.onFailure?.(event(attempt, maxAttempts, undefined, failure, verdict, elapsedMs, operation));
+        await call(o.onFailure, event(attempt, maxAttempts, undefined, failure, verdict, elapsedMs, operation));
       }
       throw error;
     }
 
     if (observed) {
       o.logger?.warn(`${operation ?? 'Operation'} failed (${attemptLabel(attempt, maxAttempts)}), retrying in ${delay}ms: ${messageOf(failure)}`);
-      o.onRetry?.(event(attempt, maxAttempts, delay, failure, verdict, clock.now() - start, operation));
+      await call(o.onRetry, event(attempt, maxAttempts, delay, failure, verdict, clock.now() - start, operation));
     }
     previousDelay = delay;
     waited = delay;
     await sleep(delay, clock, signal);
   }
+}
+
+/** Calls a hook; an async hook is awaited, so its rejection stops the loop instead of going unhandled. */
+async function call(hook: RetryHook | undefined, e: RetryEvent): Promise<void> {
+  if (hook === undefined) return;
+  const result = hook(e);
+  if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') await result;
 }
 
 function classify(failure: unknown, o: ResolvedRetryOptions): Verdict {

@@ -488,3 +488,24 @@ describe('retry: property', () => {
     );
   });
 });
+
+describe('retry: async hooks', () => {
+  it('awaits an async hook, and its rejection stops the loop (never an unhandled rejection)', async () => {
+    const order: string[] = [];
+    const op = scripted([errno('ECONNRESET')], 'ok');
+    const ok = retry(op.fn, {
+      initialDelayMs: 0,
+      onRetry: async () => {
+        await Promise.resolve();
+        order.push('hook done');
+      },
+      onAttempt: ({ attempt }) => void order.push(`attempt ${attempt}`),
+    });
+    await vi.runAllTimersAsync();
+    await expect(ok).resolves.toBe('ok');
+    expect(order).toEqual(['attempt 1', 'hook done', 'attempt 2']);
+
+    const failing = retry(scripted([errno('ECONNRESET')], 1).fn, { onRetry: () => Promise.reject(new Error('metrics down')) });
+    await expect(failing).rejects.toThrow('metrics down');
+  });
+});
