@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { InvalidStorageKeyError } from '../errors/invalid-storage-key-error.js';
 import { StorageNotFoundError } from '../errors/storage-not-found-error.js';
@@ -80,6 +80,39 @@ export class FileSystemStorage implements ThumbnailStorage {
       if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) return false;
       throw error;
     }
+  }
+
+  /**
+   * Removes temporary files left behind by writes that were interrupted (a crash or `SIGKILL` between
+   * writing and renaming) and are older than `olderThanMs`, so they cannot belong to a write in
+   * progress. They never hold a key's object, so this only frees space. Returns how many were removed.
+   */
+  async removeStaleTemporaryFiles(options: { readonly olderThanMs?: number; readonly now?: number } = {}): Promise<number> {
+    const olderThanMs = options.olderThanMs ?? 3_600_000;
+    const now = options.now ?? Date.now();
+    let removed = 0;
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if (isCode(error, 'ENOENT')) return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.name.endsWith(TEMP_SUFFIX)) {
+          const info = await stat(path).catch(() => undefined);
+          if (info !== undefined && now - info.mtimeMs >= olderThanMs) {
+            await rm(path, { force: true });
+            removed++;
+          }
+        }
+      }
+    };
+    await walk(this.root);
+    return removed;
   }
 
   async delete(key: string): Promise<void> {

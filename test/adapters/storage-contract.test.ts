@@ -120,6 +120,16 @@ describe('FileSystemStorage specifics', () => {
     expect((await readdir(storage.root)).sort()).toEqual(['blocked.jpg']);
   });
 
+  it('removes only stale temporary files', async () => {
+    const storage = await fsStorage();
+    await storage.put('a/b.jpg', bytes(1), { contentType: 'image/jpeg' });
+    await writeFile(join(storage.root, 'a', 'b.jpg.123-abc.bulwark-tmp'), 'partial');
+    expect(await storage.removeStaleTemporaryFiles()).toBe(0); // fresh: may be a write in progress
+    expect(await storage.removeStaleTemporaryFiles({ now: Date.now() + 3_600_000 })).toBe(1);
+    expect(await readdir(join(storage.root, 'a'))).toEqual(['b.jpg']);
+    expect(await new FileSystemStorage({ root: join(storage.root, 'missing') }).removeStaleTemporaryFiles()).toBe(0);
+  });
+
   it('refuses keys that would collide with its temporary files', async () => {
     const storage = await fsStorage();
     expect(() => storage.pathOf('a.jpg.bulwark-tmp')).toThrow(InvalidStorageKeyError);

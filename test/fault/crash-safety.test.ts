@@ -73,6 +73,11 @@ describe('crash safety', () => {
       expect(statSync(storage.pathOf(info.key)).size).toBe(info.bytes);
     }
 
+    // Interrupted writes may leave temporary files; they are cleaned up once stale.
+    const temporary = thumbnailFiles.filter((f) => f.endsWith('.bulwark-tmp')).length;
+    expect(await storage.removeStaleTemporaryFiles({ olderThanMs: 0 })).toBe(temporary);
+    expect(files(join(store, 'thumbnails')).filter((f) => f.endsWith('.bulwark-tmp'))).toEqual([]);
+
     // A rerun of regenerateMissing completes the batch.
     const manager = new ThumbnailManager({ storage, repository, format: 'png', width: 600, height: 600 });
     const rerun = await manager.regenerateMissing({ projectId: 'crash' });
