@@ -1,3 +1,4 @@
+import { SegmentationNotFoundError } from '../errors/segmentation-not-found-error.js';
 import type { SegmentationRecord, SegmentationRepository, ThumbnailInfo } from '../thumbnails/ports.js';
 
 /**
@@ -26,7 +27,7 @@ export class MemoryRepository implements SegmentationRepository {
   }
 
   saveThumbnail(id: string, thumbnail: ThumbnailInfo): Promise<void> {
-    if (!this.#records.has(id)) return Promise.reject(new Error(`Unknown segmentation ${JSON.stringify(id)}`));
+    if (!this.#records.has(id)) return Promise.reject(new SegmentationNotFoundError(id));
     this.#thumbnails.set(id, { ...thumbnail });
     this.#saves.set(id, (this.#saves.get(id) ?? 0) + 1);
     return Promise.resolve();

@@ -88,6 +88,10 @@ describe('ThumbnailManager.generate', () => {
     expect(repository.thumbnailOf('seg-0')?.format).toBe('webp');
   });
 
+  it('MemoryRepository rejects a thumbnail for an unknown segmentation with a typed error', async () => {
+    await expect(new MemoryRepository().saveThumbnail('ghost', { key: 'k', width: 1, height: 1, format: 'png', bytes: 1 })).rejects.toBeInstanceOf(SegmentationNotFoundError);
+  });
+
   it('validates its options', () => {
     const storage = new MemoryStorage();
     const repository = new MemoryRepository();
