@@ -2,18 +2,9 @@
 // background, with their segmentation polygons. Seeded, so every run makes the same batch.
 import sharp from 'sharp';
 import { encodeBmp } from 'bulwark/thumbnails';
+import { prng, writeTiff16 } from './fixtures.mjs';
 
-/** mulberry32: a tiny seeded PRNG returning numbers in [0, 1). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 function blob(random, cx, cy, radius, irregularity) {
   const phases = [random() * 6.28, random() * 6.28, random() * 6.28];
@@ -101,26 +92,9 @@ export function makeSample(index, size = 1024) {
   return { pixels, size, polygons };
 }
 
-/** 16-bit greyscale TIFF (12 bits used), written by hand: one uncompressed strip. */
+/** 16-bit greyscale TIFF (12 bits used). */
 export function tiff16(pixels, size) {
-  const count = 9;
-  const dataOffset = 8 + 2 + count * 12 + 4;
-  const out = Buffer.alloc(dataOffset + size * size * 2);
-  out.write('II', 0, 'latin1');
-  out.writeUInt16LE(42, 2);
-  out.writeUInt32LE(8, 4);
-  out.writeUInt16LE(count, 8);
-  const entries = [[256, 4, size], [257, 4, size], [258, 3, 16], [259, 3, 1], [262, 3, 1], [273, 4, dataOffset], [277, 3, 1], [278, 4, size], [279, 4, size * size * 2]];
-  entries.forEach(([tag, type, value], i) => {
-    const at = 10 + i * 12;
-    out.writeUInt16LE(tag, at);
-    out.writeUInt16LE(type, at + 2);
-    out.writeUInt32LE(1, at + 4);
-    if (type === 3) out.writeUInt16LE(value, at + 8);
-    else out.writeUInt32LE(value, at + 8);
-  });
-  for (let i = 0; i < pixels.length; i++) out.writeUInt16LE(pixels[i] * 16, dataOffset + i * 2);
-  return out;
+  return writeTiff16(size, size, (x, y) => pixels[y * size + x] * 16);
 }
 
 /** Encodes a sample in the format its index picks: mostly PNG and JPEG, some 16-bit TIFF and BMP. */

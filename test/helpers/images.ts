@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { writeTiff16 } from '../../demo/fixtures.mjs';
 import type { Polygon } from '../../src/thumbnails/index.js';
 
 /** A solid-colour image encoded as `format`. */
@@ -31,32 +32,9 @@ export function circle(cx: number, cy: number, r: number, n: number, extra: Part
   return { type: 'external', points: Array.from({ length: n }, (_, i) => ({ x: cx + r * Math.cos((2 * Math.PI * i) / n), y: cy + r * Math.sin((2 * Math.PI * i) / n) })), ...extra };
 }
 
-/**
- * A 16-bit greyscale TIFF whose values only use 12 bits (0..4095), like many microscopy cameras.
- * Written by hand (uncompressed, one strip): sharp's TIFF writer would store it as 8-bit.
- */
+/** A 16-bit greyscale TIFF whose values only use 12 bits (0..4095), like many microscopy cameras: a ramp left to right. */
 export function tiff16(width: number, height: number): Buffer {
-  const entries: Array<[tag: number, type: 3 | 4, value: number]> = [];
-  const pixels = width * height * 2;
-  const ifdOffset = 8;
-  const count = 9;
-  const dataOffset = ifdOffset + 2 + count * 12 + 4;
-  entries.push([256, 4, width], [257, 4, height], [258, 3, 16], [259, 3, 1], [262, 3, 1], [273, 4, dataOffset], [277, 3, 1], [278, 4, height], [279, 4, pixels]);
-  const out = Buffer.alloc(dataOffset + pixels);
-  out.write('II', 0, 'latin1');
-  out.writeUInt16LE(42, 2);
-  out.writeUInt32LE(ifdOffset, 4);
-  out.writeUInt16LE(count, ifdOffset);
-  entries.forEach(([tag, type, value], i) => {
-    const at = ifdOffset + 2 + i * 12;
-    out.writeUInt16LE(tag, at);
-    out.writeUInt16LE(type, at + 2);
-    out.writeUInt32LE(1, at + 4);
-    if (type === 3) out.writeUInt16LE(value, at + 8);
-    else out.writeUInt32LE(value, at + 8);
-  });
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.writeUInt16LE(Math.round((x / width) * 4095), dataOffset + (y * width + x) * 2);
-  return out;
+  return writeTiff16(width, height, (x) => Math.round((x / width) * 4095));
 }
 
 /** Sets a PNG's IHDR width and height (fixing the CRC): a header claiming a pixel bomb. */
