@@ -26,11 +26,11 @@ export {
 } from './errors/guards.js';
 
 // Classifiers
-export { composeClassifiers, withFallback } from './errors/classifiers/classifier.js';
-export type { ErrorClassifier, Verdict } from './errors/classifiers/classifier.js';
-export { classifiers, defaultClassifier } from './errors/classifiers/index.js';
-export { createHttpClassifier, parseRetryAfter } from './errors/classifiers/http.js';
-export type { HttpClassifierOptions } from './errors/classifiers/http.js';
+export { composeClassifiers, withFallback } from './classifiers/classifier.js';
+export type { ErrorClassifier, Verdict } from './classifiers/classifier.js';
+export { classifiers, defaultClassifier } from './classifiers/index.js';
+export { createHttpClassifier, parseRetryAfter } from './classifiers/http.js';
+export type { HttpClassifierOptions } from './classifiers/http.js';
 
 // Time
 export { systemClock } from './internal/clock.js';

@@ -1,6 +1,7 @@
 import { ConcurrencyManager } from '../concurrency/concurrency-manager.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { neverAbortedSignal } from '../internal/abort.js';
+import { Channel } from '../internal/channel.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { integer, number, optionalBoolean, optionalFunction, optionalSignal } from '../internal/validate.js';
 import type { RetryOutcome } from '../retry/retry.js';
@@ -370,37 +371,26 @@ export class BatchProcessor {
     const stop = new AbortController();
     const outer = optionalSignal('signal', runOptions?.signal);
     const signal = outer === undefined ? stop.signal : AbortSignal.any([outer, stop.signal]);
-    const buffer: ItemOutcome<T, Awaited<R>>[] = [];
-    const highWater = this.#o.batchSize;
-    let wake: (() => void) | undefined;
-    let room: (() => void) | undefined;
+    // Outcomes wait in a bounded channel: workers block (back-pressure) while the consumer lags.
+    const channel = new Channel<ItemOutcome<T, Awaited<R>>>(this.#o.batchSize);
     let finished = false;
-    const sink = async (outcome: ItemOutcome<T, Awaited<R>>): Promise<void> => {
-      buffer.push(outcome);
-      wake?.();
-      while (buffer.length >= highWater && !stop.signal.aborted) await new Promise<void>((resolve) => (room = resolve));
-    };
-    const run = this.#begin<T, Awaited<R>>(items, handler, { ...runOptions, signal }, this.#itemExecutor(handler), false, sink).finally(() => {
+    const run = this.#begin<T, Awaited<R>>(items, handler, { ...runOptions, signal }, this.#itemExecutor(handler), false, (outcome) => channel.send(outcome)).finally(() => {
       finished = true;
-      wake?.();
+      channel.close();
     });
     try {
       for (;;) {
-        if (buffer.length > 0) {
-          const next = buffer.shift() as ItemOutcome<T, Awaited<R>>;
-          if (buffer.length < highWater) room?.();
-          yield next;
-          continue;
-        }
-        if (finished) break;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
+        const next = await channel.receive();
+        if (next.done === true) break;
+        yield next.value;
       }
       await run;
     } finally {
       if (!finished) {
+        // The consumer left early (break, return, throw): stop reading, release blocked workers, and
+        // wait for in-flight items to settle so no work is left behind.
         stop.abort();
-        room?.();
+        channel.cancel();
         await run.catch(() => undefined);
       }
     }

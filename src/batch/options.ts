@@ -1,5 +1,5 @@
 import type { ConcurrencyManager } from '../concurrency/concurrency-manager.js';
-import type { Verdict } from '../errors/classifiers/classifier.js';
+import type { Verdict } from '../classifiers/classifier.js';
 import type { Clock } from '../internal/clock.js';
 import type { RetryOptions } from '../retry/options.js';
 import type { RetryService } from '../retry/retry-service.js';

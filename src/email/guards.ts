@@ -1,4 +1,4 @@
-import { EmailDeliveryError } from '../errors/email-delivery-error.js';
+import { EmailDeliveryError } from './email-delivery-error.js';
 import { guardFor } from '../errors/guards.js';
 
 /** True for an {@link EmailDeliveryError}. */

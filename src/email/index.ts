@@ -2,5 +2,5 @@
 // No runtime dependency: pass your transport's send function (nodemailer's sendMail is the reference).
 export { createMailSender } from './mail-sender.js';
 export type { DeadLetter, MailSender, MailSenderMetrics, MailSenderOptions } from './mail-sender.js';
-export { EmailDeliveryError } from '../errors/email-delivery-error.js';
+export { EmailDeliveryError } from './email-delivery-error.js';
 export { isEmailDeliveryError } from './guards.js';

@@ -1,11 +1,12 @@
-import { bulwarkClassifier } from '../errors/classifiers/bulwark.js';
-import { composeClassifiers, prop, stringCode, type ErrorClassifier } from '../errors/classifiers/classifier.js';
-import { networkClassifier } from '../errors/classifiers/network.js';
-import { smtpClassifier } from '../errors/classifiers/smtp.js';
-import { EmailDeliveryError } from '../errors/email-delivery-error.js';
+import { bulwarkClassifier } from '../classifiers/bulwark.js';
+import { composeClassifiers, type ErrorClassifier } from '../classifiers/classifier.js';
+import { prop, stringCode } from '../classifiers/inspect.js';
+import { networkClassifier } from '../classifiers/network.js';
+import { smtpClassifier } from '../classifiers/smtp.js';
+import { EmailDeliveryError } from './email-delivery-error.js';
 import { isRetryExhaustedError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { messageOf } from '../errors/retry-exhausted-error.js';
+import { messageOf } from '../errors/message.js';
 import type { Clock } from '../internal/clock.js';
 import { optionalFunction, optionalSignal } from '../internal/validate.js';
 import type { JitterStrategy } from '../retry/jitter.js';

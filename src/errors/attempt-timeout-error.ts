@@ -2,7 +2,7 @@ import { BulwarkError } from './bulwark-error.js';
 
 /** One attempt ran longer than `attemptTimeoutMs`. Retriable: the next attempt starts after the backoff. */
 export class AttemptTimeoutError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_ATTEMPT_TIMEOUT';
+  static readonly code = 'ERR_BULWARK_ATTEMPT_TIMEOUT' as const;
   override name = 'AttemptTimeoutError';
   /** The limit that was exceeded, in milliseconds. */
   readonly timeoutMs: number;

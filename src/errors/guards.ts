@@ -1,39 +1,50 @@
 import { AttemptTimeoutError } from './attempt-timeout-error.js';
-import { BulwarkError } from './bulwark-error.js';
-import { stringCode } from './classifiers/classifier.js';
+import { BulwarkError, ERROR_BRAND } from './bulwark-error.js';
+import type { BulwarkErrorCode } from './codes.js';
 import { InvalidOptionError } from './invalid-option-error.js';
+import { NotProcessedError } from './not-processed-error.js';
 import { PermanentError } from './permanent-error.js';
 import { QueueClearedError } from './queue-cleared-error.js';
 import { QueueFullError } from './queue-full-error.js';
 import { QueueTimeoutError } from './queue-timeout-error.js';
 import { ReentrantRunError } from './reentrant-run-error.js';
 import { RetryExhaustedError } from './retry-exhausted-error.js';
+import { UnacceptableResultError } from './unacceptable-result-error.js';
 
 /** A class with the static `code` every bulwark error class carries. */
 interface ErrorClass<E> {
   new (...args: never[]): E;
-  readonly code: string;
+  readonly code: BulwarkErrorCode;
+}
+
+/** The `code` of any value, read without throwing. */
+function codeOf(value: unknown): unknown {
+  try {
+    return (value as { code?: unknown }).code;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for any error thrown by bulwark, including one made by another copy of the package. */
+export function isBulwarkError(value: unknown): value is BulwarkError {
+  if (value instanceof BulwarkError) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return (value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND] === true && typeof codeOf(value) === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /**
- * Builds a guard that recognises instances of `Class`, including instances created by another copy
- * of bulwark (two versions in one `node_modules`): `instanceof`, or an `Error` with the same `code`.
- * @internal
+ * @internal Builds a guard that recognises instances of `Class`, including instances created by
+ * another copy of bulwark (the ESM and CJS builds, or two versions in one `node_modules`): the shared
+ * brand and the same `code`.
  */
 export function guardFor<E extends BulwarkError>(Class: ErrorClass<E>): (value: unknown) => value is E {
   const { code } = Class;
-  return (value: unknown): value is E =>
-    value instanceof Class || (value instanceof Error && stringCode(value) === code);
-}
-
-const BULWARK_CODE = /^ERR_BULWARK_[A-Z_]+$/;
-
-/** True for any error thrown by bulwark (any copy of it). */
-export function isBulwarkError(value: unknown): value is BulwarkError {
-  if (value instanceof BulwarkError) return true;
-  if (!(value instanceof Error)) return false;
-  const code = stringCode(value);
-  return code !== undefined && BULWARK_CODE.test(code);
+  return (value: unknown): value is E => value instanceof Class || (isBulwarkError(value) && codeOf(value) === code);
 }
 
 /** True for a {@link RetryExhaustedError}. */
@@ -44,6 +55,8 @@ export const isPermanentError = /* @__PURE__ */ guardFor(PermanentError);
 export const isAttemptTimeoutError = /* @__PURE__ */ guardFor(AttemptTimeoutError);
 /** True for an {@link InvalidOptionError}. */
 export const isInvalidOptionError = /* @__PURE__ */ guardFor(InvalidOptionError);
+/** True for an {@link UnacceptableResultError}. */
+export const isUnacceptableResultError = /* @__PURE__ */ guardFor(UnacceptableResultError);
 /** True for a {@link QueueFullError}. */
 export const isQueueFullError = /* @__PURE__ */ guardFor(QueueFullError);
 /** True for a {@link QueueClearedError}. */
@@ -52,3 +65,5 @@ export const isQueueClearedError = /* @__PURE__ */ guardFor(QueueClearedError);
 export const isQueueTimeoutError = /* @__PURE__ */ guardFor(QueueTimeoutError);
 /** True for a {@link ReentrantRunError}. */
 export const isReentrantRunError = /* @__PURE__ */ guardFor(ReentrantRunError);
+/** True for a {@link NotProcessedError}. */
+export const isNotProcessedError = /* @__PURE__ */ guardFor(NotProcessedError);

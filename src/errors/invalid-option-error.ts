@@ -5,7 +5,7 @@ import { BulwarkError } from './bulwark-error.js';
  * promise-returning functions reject with it. Either way before any work starts, so nothing is lost.
  */
 export class InvalidOptionError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_INVALID_OPTION';
+  static readonly code = 'ERR_BULWARK_INVALID_OPTION' as const;
   override name = 'InvalidOptionError';
   /** The option's name, e.g. `maxConcurrent`. */
   readonly option: string;

@@ -14,7 +14,7 @@ import { BulwarkError } from './bulwark-error.js';
  * ```
  */
 export class PermanentError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_PERMANENT';
+  static readonly code = 'ERR_BULWARK_PERMANENT' as const;
   override name = 'PermanentError';
 
   constructor(message: string, options?: { readonly cause?: unknown });

@@ -2,7 +2,7 @@ import { BulwarkError } from './bulwark-error.js';
 
 /** A queued task was removed by `clear(reason)` before it started; `cause` is the reason given. */
 export class QueueClearedError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_QUEUE_CLEARED';
+  static readonly code = 'ERR_BULWARK_QUEUE_CLEARED' as const;
   override name = 'QueueClearedError';
 
   constructor(reason?: unknown) {

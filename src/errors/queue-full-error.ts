@@ -2,7 +2,7 @@ import { BulwarkError } from './bulwark-error.js';
 
 /** `run` was called while `maxQueued` tasks were already waiting (back-pressure). */
 export class QueueFullError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_QUEUE_FULL';
+  static readonly code = 'ERR_BULWARK_QUEUE_FULL' as const;
   override name = 'QueueFullError';
   /** The configured `maxQueued`. */
   readonly maxQueued: number;

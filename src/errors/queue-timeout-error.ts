@@ -2,7 +2,7 @@ import { BulwarkError } from './bulwark-error.js';
 
 /** A task waited in the queue longer than `queueTimeoutMs` and was rejected without starting. */
 export class QueueTimeoutError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_QUEUE_TIMEOUT';
+  static readonly code = 'ERR_BULWARK_QUEUE_TIMEOUT' as const;
   override name = 'QueueTimeoutError';
   /** The configured `queueTimeoutMs`. */
   readonly timeoutMs: number;

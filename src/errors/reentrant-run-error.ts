@@ -5,7 +5,7 @@ import { BulwarkError } from './bulwark-error.js';
  * on a full manager would deadlock (the outer task holds the slot the inner one waits for).
  */
 export class ReentrantRunError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_REENTRANT_RUN';
+  static readonly code = 'ERR_BULWARK_REENTRANT_RUN' as const;
   override name = 'ReentrantRunError';
 
   constructor() {

@@ -1,5 +1,6 @@
 import { BulwarkError } from './bulwark-error.js';
-import type { Verdict } from './classifiers/classifier.js';
+import type { Verdict } from '../classifiers/classifier.js';
+import { messageOf } from './message.js';
 
 /**
  * Why the retry loop gave up on an operation whose last error was retriable:
@@ -14,7 +15,7 @@ export type RetryExhaustedReason = 'max-attempts' | 'max-elapsed' | 'budget';
  * `cause` is the last one.
  */
 export class RetryExhaustedError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_RETRY_EXHAUSTED';
+  static readonly code = 'ERR_BULWARK_RETRY_EXHAUSTED' as const;
   override name = 'RetryExhaustedError';
   /** How many attempts ran. */
   readonly attempts: number;
@@ -59,20 +60,3 @@ export class RetryExhaustedError extends BulwarkError {
   }
 }
 
-/** A short human-readable message for any thrown value (errors, strings, objects). */
-export function messageOf(value: unknown): string {
-  if (value instanceof Error) return value.message || value.name;
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null) {
-    const message = (value as { message?: unknown }).message;
-    if (typeof message === 'string') return message;
-    const status = (value as { status?: unknown }).status;
-    if (typeof status === 'number') return `status ${status}`;
-    try {
-      return JSON.stringify(value) ?? String(value);
-    } catch {
-      return Object.prototype.toString.call(value);
-    }
-  }
-  return String(value);
-}

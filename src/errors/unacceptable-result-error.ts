@@ -1,5 +1,5 @@
 import { BulwarkError } from './bulwark-error.js';
-import type { Verdict } from './classifiers/classifier.js';
+import type { Verdict } from '../classifiers/classifier.js';
 
 /**
  * `retryOnResult` rejected a returned value (e.g. a fetch `Response` with status 503). Thrown when
@@ -7,7 +7,7 @@ import type { Verdict } from './classifiers/classifier.js';
  * `cause` of the `RetryExhaustedError`. The value itself is in `result`.
  */
 export class UnacceptableResultError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_UNACCEPTABLE_RESULT';
+  static readonly code = 'ERR_BULWARK_UNACCEPTABLE_RESULT' as const;
   override name = 'UnacceptableResultError';
   /** The rejected value. */
   readonly result: unknown;

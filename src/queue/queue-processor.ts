@@ -1,6 +1,6 @@
 import { BatchProcessor } from '../batch/batch-processor.js';
 import { ConcurrencyManager } from '../concurrency/concurrency-manager.js';
-import type { Verdict } from '../errors/classifiers/classifier.js';
+import type { Verdict } from '../classifiers/classifier.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { sleep } from '../internal/abort.js';
 import { systemClock, type Clock } from '../internal/clock.js';

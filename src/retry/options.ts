@@ -1,4 +1,4 @@
-import type { ErrorClassifier, Verdict } from '../errors/classifiers/classifier.js';
+import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
 import type { Clock } from '../internal/clock.js';
 import type { JitterStrategy } from './jitter.js';
 import type { RetryBudget } from './retry-budget.js';

@@ -1,8 +1,9 @@
 import { AttemptTimeoutError } from '../errors/attempt-timeout-error.js';
-import type { ErrorClassifier, Verdict } from '../errors/classifiers/classifier.js';
-import { defaultClassifier } from '../errors/classifiers/index.js';
+import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
+import { defaultClassifier } from '../classifiers/index.js';
 import { PermanentError } from '../errors/permanent-error.js';
-import { messageOf, RetryExhaustedError, type RetryExhaustedReason } from '../errors/retry-exhausted-error.js';
+import { messageOf } from '../errors/message.js';
+import { RetryExhaustedError, type RetryExhaustedReason } from '../errors/retry-exhausted-error.js';
 import { UnacceptableResultError } from '../errors/unacceptable-result-error.js';
 import { abortReason, neverAbortedSignal, sleep } from '../internal/abort.js';
 import { systemClock, type Clock } from '../internal/clock.js';

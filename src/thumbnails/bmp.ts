@@ -1,5 +1,5 @@
-import { ImageDecodeError } from '../errors/image-decode-error.js';
-import { ImageTooLargeError } from '../errors/image-too-large-error.js';
+import { ImageDecodeError } from './errors/image-decode-error.js';
+import { ImageTooLargeError } from './errors/image-too-large-error.js';
 
 /** A decoded bitmap: 8-bit interleaved channels, top row first. */
 export interface RawImage {

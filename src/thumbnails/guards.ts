@@ -1,11 +1,12 @@
 import { guardFor } from '../errors/guards.js';
-import { ImageDecodeError } from '../errors/image-decode-error.js';
-import { ImageTooLargeError } from '../errors/image-too-large-error.js';
-import { InvalidPolygonError } from '../errors/invalid-polygon-error.js';
-import { InvalidStorageKeyError } from '../errors/invalid-storage-key-error.js';
-import { SegmentationNotFoundError } from '../errors/segmentation-not-found-error.js';
-import { StorageNotFoundError } from '../errors/storage-not-found-error.js';
-import { TooManyPolygonsError } from '../errors/too-many-polygons-error.js';
+import { SharpMissingError } from './errors/sharp-missing-error.js';
+import { ImageDecodeError } from './errors/image-decode-error.js';
+import { ImageTooLargeError } from './errors/image-too-large-error.js';
+import { InvalidPolygonError } from './errors/invalid-polygon-error.js';
+import { InvalidStorageKeyError } from './errors/invalid-storage-key-error.js';
+import { SegmentationNotFoundError } from './errors/segmentation-not-found-error.js';
+import { StorageNotFoundError } from './errors/storage-not-found-error.js';
+import { TooManyPolygonsError } from './errors/too-many-polygons-error.js';
 
 /** True for an {@link ImageDecodeError}. */
 export const isImageDecodeError = /* @__PURE__ */ guardFor(ImageDecodeError);
@@ -21,3 +22,5 @@ export const isInvalidStorageKeyError = /* @__PURE__ */ guardFor(InvalidStorageK
 export const isStorageNotFoundError = /* @__PURE__ */ guardFor(StorageNotFoundError);
 /** True for a {@link SegmentationNotFoundError}. */
 export const isSegmentationNotFoundError = /* @__PURE__ */ guardFor(SegmentationNotFoundError);
+/** True for a {@link SharpMissingError}. */
+export const isSharpMissingError = /* @__PURE__ */ guardFor(SharpMissingError);

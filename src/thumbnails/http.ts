@@ -1,12 +1,12 @@
 import { isBulwarkError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { messageOf } from '../errors/retry-exhausted-error.js';
+import { messageOf } from '../errors/message.js';
 import type { ThumbnailManager } from './thumbnail-manager.js';
 
 /** The recovery route: `POST …/projects/:projectId/regenerate-thumbnails`. */
 const ROUTE = /\/projects\/([^/]+)\/regenerate-thumbnails\/?$/;
 
-/** Parses `dryRun` and `limit` from query values, with the same messages as `regenerateMissing`. */
+/** @internal Parses `dryRun` and `limit` from query values, with the same messages as `regenerateMissing`. */
 export function parseRecoveryQuery(dryRunValue: unknown, limitValue: unknown): { dryRun: boolean; limit: number } {
   let dryRun = false;
   if (dryRunValue !== undefined && dryRunValue !== null) {
@@ -33,8 +33,9 @@ interface JsonReply {
 async function handle(manager: ThumbnailManager, projectId: string, dryRunValue: unknown, limitValue: unknown): Promise<JsonReply> {
   try {
     const { dryRun, limit } = parseRecoveryQuery(dryRunValue, limitValue);
-    const data = await manager.regenerateMissing({ projectId, dryRun, limit });
-    return { status: 200, body: { success: true, data } };
+    const { durationMs, ...report } = await manager.regenerateMissing({ projectId, dryRun, limit });
+    // The backend's clients read `processingTime`: the report's `durationMs` under its HTTP name.
+    return { status: 200, body: { success: true, data: { ...report, processingTime: durationMs } } };
   } catch (error) {
     const invalid = error instanceof InvalidOptionError;
     return {

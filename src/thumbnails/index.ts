@@ -10,37 +10,37 @@ export type {
   ThumbnailManagerOptions,
   ThumbnailMetrics,
   ThumbnailResult,
-} from './thumbnail-manager.js';
+} from './options.js';
 
 // Recovery endpoint
 export { createRecoveryHandler, createRecoveryMiddleware, parseRecoveryQuery } from './http.js';
 export type { ExpressLikeRequest, ExpressLikeResponse } from './http.js';
 
 // Rendering
-export { renderThumbnail } from './sharp-renderer.js';
-export type { RenderedThumbnail } from './sharp-renderer.js';
+export { renderThumbnail } from './render.js';
+export type { RenderedThumbnail } from './render.js';
 export type { ThumbnailColors, ThumbnailRenderOptions } from './options.js';
-export { validatePolygons } from './polygons.js';
+export { validatePolygons } from './polygon-validation.js';
 export { decodeBmp, encodeBmp, isBmp } from './bmp.js';
 export type { RawImage } from './bmp.js';
 
 // Ports and adapters
 export type { Point, Polygon, SegmentationRecord, SegmentationRepository, ThumbnailInfo, ThumbnailStorage } from './ports.js';
-export { FileSystemStorage } from '../adapters/fs-storage.js';
-export type { FileSystemStorageOptions } from '../adapters/fs-storage.js';
-export { MemoryStorage } from '../adapters/memory-storage.js';
-export type { StoredObject } from '../adapters/memory-storage.js';
-export { MemoryRepository } from '../adapters/memory-repository.js';
-export { validateKey } from '../adapters/keys.js';
+export { FileSystemStorage } from './adapters/fs-storage.js';
+export type { FileSystemStorageOptions } from './adapters/fs-storage.js';
+export { MemoryStorage } from './adapters/memory-storage.js';
+export type { StoredObject } from './adapters/memory-storage.js';
+export { MemoryRepository } from './adapters/memory-repository.js';
+export { validateKey } from './adapters/keys.js';
 
 // Errors of this subpath
-export { ImageDecodeError } from '../errors/image-decode-error.js';
-export { ImageTooLargeError } from '../errors/image-too-large-error.js';
-export { InvalidPolygonError } from '../errors/invalid-polygon-error.js';
-export { TooManyPolygonsError } from '../errors/too-many-polygons-error.js';
-export { InvalidStorageKeyError } from '../errors/invalid-storage-key-error.js';
-export { StorageNotFoundError } from '../errors/storage-not-found-error.js';
-export { SegmentationNotFoundError } from '../errors/segmentation-not-found-error.js';
+export { ImageDecodeError } from './errors/image-decode-error.js';
+export { ImageTooLargeError } from './errors/image-too-large-error.js';
+export { InvalidPolygonError } from './errors/invalid-polygon-error.js';
+export { TooManyPolygonsError } from './errors/too-many-polygons-error.js';
+export { InvalidStorageKeyError } from './errors/invalid-storage-key-error.js';
+export { StorageNotFoundError } from './errors/storage-not-found-error.js';
+export { SegmentationNotFoundError } from './errors/segmentation-not-found-error.js';
 export {
   isImageDecodeError,
   isImageTooLargeError,

@@ -1,3 +1,12 @@
+import type { BatchProcessorOptions, BatchRunOptions } from '../batch/options.js';
+import type { ConcurrencyManager } from '../concurrency/concurrency-manager.js';
+import type { ConcurrencyStatus } from '../concurrency/options.js';
+import type { Clock } from '../internal/clock.js';
+import type { SignalOptions } from '../internal/options.js';
+import type { RetryLogger, RetryOptions } from '../retry/options.js';
+import type { RetryService } from '../retry/retry-service.js';
+import type { SegmentationRecord, SegmentationRepository, ThumbnailInfo, ThumbnailStorage } from './ports.js';
+
 /** Colours of polygons, by type and by class. `#RGB` or `#RRGGBB` (optionally with alpha). */
 export interface ThumbnailColors {
   /**
@@ -104,4 +113,138 @@ export interface ThumbnailRenderOptions {
    * @default '#000000'
    */
   readonly background?: string;
+}
+
+/** Options of `new ThumbnailManager()`: where things live, how work runs, and how thumbnails look. */
+export interface ThumbnailManagerOptions extends ThumbnailRenderOptions {
+  /** Where thumbnails are written. */
+  readonly storage: ThumbnailStorage;
+  /** Where segmentations are read and thumbnails recorded. */
+  readonly repository: SegmentationRepository;
+  /**
+   * Where source images are read (by `SegmentationRecord.imageKey`).
+   * @default storage
+   */
+  readonly imageStorage?: Pick<ThumbnailStorage, 'get'>;
+  /**
+   * How many thumbnails are generated at once: a number, or a `ConcurrencyManager` shared with other
+   * work. sharp runs on libuv's thread pool (4 threads unless `UV_THREADPOOL_SIZE` says otherwise),
+   * which caps real parallelism; see the README's advice. Minimum: `1`.
+   * @default 5
+   */
+  readonly concurrency?: number | ConcurrencyManager;
+  /**
+   * The retry policy of each generation: a `RetryService`, or options for one. The default classifier
+   * retries transient storage and database errors (`EBUSY`, `EMFILE`, `ETIMEDOUT`, Prisma `P1001`…)
+   * and fails corrupt images, missing files and invalid polygons at once.
+   * @default { maxAttempts: 3, initialDelayMs: 1000, factor: 2, maxDelayMs: 10000 }
+   */
+  readonly retry?: RetryService | RetryOptions;
+  /**
+   * Where retry log lines go ("Generating thumbnail for segmentation X (attempt 1/3)" …). Ignored when
+   * `retry` is a `RetryService` (give it its own logger).
+   * @default undefined
+   */
+  readonly logger?: RetryLogger;
+  /**
+   * `segmentation` draws the record's polygons; `image` makes a plain thumbnail of the image alone.
+   * @default 'segmentation'
+   */
+  readonly kind?: 'segmentation' | 'image';
+  /**
+   * The storage key of a record's thumbnail. Must return a valid key (see `validateKey`).
+   * @default (record, ext) => `thumbnails/${record.projectId}/${record.id}.${ext}`
+   * @example
+   * ```ts
+   * keyFor: (record, ext) => `projects/${record.projectId}/thumbs/${record.id}.${ext}`
+   * ```
+   */
+  readonly keyFor?: (record: SegmentationRecord, extension: string) => string;
+  /**
+   * Items per batch in `generateMany` (the unit of `onBatchComplete`). Minimum: `1`.
+   * @default 100
+   */
+  readonly batchSize?: number;
+  /**
+   * The clock for durations, injectable for tests.
+   * @default the system clock
+   */
+  readonly clock?: Clock;
+}
+
+/** A generated thumbnail. */
+export interface ThumbnailResult extends ThumbnailInfo {
+  /** The segmentation it belongs to. */
+  readonly segmentationId: string;
+  /** Attempts it took. */
+  readonly attempts: number;
+  /** Milliseconds from the first attempt to the record being saved. */
+  readonly durationMs: number;
+}
+
+/** Per-call options of `generate`: its `signal` cancels the generation (between attempts at once, and passed to storage and repository calls). */
+export type GenerateOptions = SignalOptions;
+
+/**
+ * Per-call options of `generateMany`: a `signal`, the `total` for percent and ETA when `ids` is not
+ * an array, and the progress callbacks, documented on `BatchProcessorOptions`.
+ */
+export type GenerateManyOptions = BatchRunOptions & Pick<BatchProcessorOptions, 'onProgress' | 'progressIntervalMs' | 'onBatchComplete'>;
+
+/** One thumbnail that could not be generated, as reported by `regenerateMissing`. */
+export interface RegenerationFailure {
+  /** The segmentation. */
+  readonly segmentationId: string;
+  /** The error's stable `code`, when it has one (e.g. `ERR_BULWARK_IMAGE_DECODE`, `ENOENT`). */
+  readonly code: string | undefined;
+  /** A human-readable message. */
+  readonly message: string;
+  /** Attempts made. */
+  readonly attempts: number;
+  /** Whether the final error was considered retriable (a later run may succeed). */
+  readonly retriable: boolean | undefined;
+}
+
+/** The result of `regenerateMissing`. */
+export interface RegenerationReport {
+  /** The project. */
+  readonly projectId: string;
+  /** Whether this was a dry run (nothing generated). */
+  readonly dryRun: boolean;
+  /** Segmented images in the project. */
+  readonly totalImages: number;
+  /** Of those, how many had no thumbnail when the run started. */
+  readonly missingThumbnails: number;
+  /** Thumbnails generated by this run. */
+  readonly regeneratedCount: number;
+  /** Thumbnails that failed in this run (details in `failures`). */
+  readonly failedCount: number;
+  /** Ids taken up by this run (at most `limit`), oldest first. */
+  readonly segmentationIds: readonly string[];
+  /** Milliseconds the run took (the HTTP endpoint reports it as `processingTime`). */
+  readonly durationMs: number;
+  /** The concurrency manager's state at the end. */
+  readonly concurrencyStatus: ConcurrencyStatus;
+  /** Every failure, with its code and message. */
+  readonly failures: readonly RegenerationFailure[];
+}
+
+/** Counters a user can read or export (see the README's OpenTelemetry recipe). */
+export interface ThumbnailMetrics {
+  /** Thumbnails generated since the manager was created. */
+  readonly generated: number;
+  /** Generations that failed for good. */
+  readonly failed: number;
+  /** Attempts made (first attempts and retries). */
+  readonly attempts: number;
+  /** Retries made (attempts beyond the first). */
+  readonly retries: number;
+  /** `generated / (generated + failed)`, `1` before any work. */
+  readonly successRate: number;
+  /** Mean milliseconds per successful thumbnail, `0` before any. */
+  readonly averageProcessingMs: number;
+  /** Old thumbnail files that could not be deleted after a regeneration. */
+  readonly staleDeletesFailed: number;
+  /** Queue depth and activity now. */
+  readonly concurrency: ConcurrencyStatus;
 }

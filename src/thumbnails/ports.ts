@@ -63,7 +63,7 @@ export interface ThumbnailInfo {
 export interface ThumbnailStorage {
   /** Stores `data` under `key`, replacing any previous object atomically (never half-written). */
   put(key: string, data: Uint8Array, meta: { readonly contentType: string }): Promise<void>;
-  /** Reads the object; rejects with a `StorageNotFoundError` (code `ERR_BULWARK_NOT_FOUND`) when there is none. */
+  /** Reads the object; rejects with a `StorageNotFoundError` (code `ERR_BULWARK_STORAGE_NOT_FOUND`) when there is none. */
   get(key: string): Promise<Uint8Array>;
   /** Whether an object exists under `key`. */
   exists(key: string): Promise<boolean>;

@@ -1,4 +1,4 @@
-import type { Overlay } from './polygons.js';
+import type { Overlay } from './overlay.js';
 
 /** @internal An 8-bit interleaved image being drawn on in place (the resized thumbnail). */
 export interface Canvas {

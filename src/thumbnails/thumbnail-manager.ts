@@ -1,163 +1,19 @@
-import { validateKey } from '../adapters/keys.js';
+import { validateKey } from './adapters/keys.js';
 import { BatchProcessor } from '../batch/batch-processor.js';
-import type { BatchInput, BatchProgress, BatchReport, BatchSummary, ItemContext } from '../batch/options.js';
+import type { BatchInput, BatchReport, ItemContext } from '../batch/options.js';
 import { ConcurrencyManager } from '../concurrency/concurrency-manager.js';
-import type { ConcurrencyStatus } from '../concurrency/options.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { messageOf } from '../errors/retry-exhausted-error.js';
-import { SegmentationNotFoundError } from '../errors/segmentation-not-found-error.js';
-import { stringCode } from '../errors/classifiers/classifier.js';
+import { messageOf } from '../errors/message.js';
+import { SegmentationNotFoundError } from './errors/segmentation-not-found-error.js';
+import { stringCode } from '../classifiers/inspect.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { integer, oneOf, optionalBoolean, optionalFunction, optionalSignal } from '../internal/validate.js';
-import type { RetryLogger, RetryOptions } from '../retry/options.js';
 import type { RetryOutcome } from '../retry/retry.js';
 import { RetryService } from '../retry/retry-service.js';
-import type { ThumbnailRenderOptions } from './options.js';
+import type { GenerateManyOptions, GenerateOptions, RegenerationFailure, RegenerationReport, ThumbnailManagerOptions, ThumbnailMetrics, ThumbnailResult } from './options.js';
 import type { SegmentationRecord, SegmentationRepository, ThumbnailInfo, ThumbnailStorage } from './ports.js';
-import { render, resolveRenderOptions, type RenderedThumbnail, type ResolvedRenderOptions } from './sharp-renderer.js';
-
-/** Options of `new ThumbnailManager()`: where things live, how work runs, and how thumbnails look. */
-export interface ThumbnailManagerOptions extends ThumbnailRenderOptions {
-  /** Where thumbnails are written. */
-  readonly storage: ThumbnailStorage;
-  /** Where segmentations are read and thumbnails recorded. */
-  readonly repository: SegmentationRepository;
-  /**
-   * Where source images are read (by `SegmentationRecord.imageKey`).
-   * @default storage
-   */
-  readonly imageStorage?: Pick<ThumbnailStorage, 'get'>;
-  /**
-   * How many thumbnails are generated at once: a number, or a `ConcurrencyManager` shared with other
-   * work. sharp runs on libuv's thread pool (4 threads unless `UV_THREADPOOL_SIZE` says otherwise),
-   * which caps real parallelism; see the README's advice. Minimum: `1`.
-   * @default 5
-   */
-  readonly concurrency?: number | ConcurrencyManager;
-  /**
-   * The retry policy of each generation: a `RetryService`, or options for one. The default classifier
-   * retries transient storage and database errors (`EBUSY`, `EMFILE`, `ETIMEDOUT`, Prisma `P1001`…)
-   * and fails corrupt images, missing files and invalid polygons at once.
-   * @default { maxAttempts: 3, initialDelayMs: 1000, factor: 2, maxDelayMs: 10000 }
-   */
-  readonly retry?: RetryService | RetryOptions;
-  /**
-   * Where retry log lines go ("Generating thumbnail for segmentation X (attempt 1/3)" …). Ignored when
-   * `retry` is a `RetryService` (give it its own logger).
-   * @default undefined
-   */
-  readonly logger?: RetryLogger;
-  /**
-   * `segmentation` draws the record's polygons; `image` makes a plain thumbnail of the image alone.
-   * @default 'segmentation'
-   */
-  readonly kind?: 'segmentation' | 'image';
-  /**
-   * The storage key of a record's thumbnail. Must return a valid key (see `validateKey`).
-   * @default (record, ext) => `thumbnails/${record.projectId}/${record.id}.${ext}`
-   * @example
-   * ```ts
-   * keyFor: (record, ext) => `projects/${record.projectId}/thumbs/${record.id}.${ext}`
-   * ```
-   */
-  readonly keyFor?: (record: SegmentationRecord, extension: string) => string;
-  /**
-   * Items per batch in `generateMany` (the unit of `onBatchComplete`). Minimum: `1`.
-   * @default 100
-   */
-  readonly batchSize?: number;
-  /**
-   * The clock for durations, injectable for tests.
-   * @default the system clock
-   */
-  readonly clock?: Clock;
-}
-
-/** A generated thumbnail. */
-export interface ThumbnailResult extends ThumbnailInfo {
-  /** The segmentation it belongs to. */
-  readonly segmentationId: string;
-  /** Attempts it took. */
-  readonly attempts: number;
-  /** Milliseconds from the first attempt to the record being saved. */
-  readonly durationMs: number;
-}
-
-/** Per-call options of `generate`. */
-export interface GenerateOptions {
-  /** Cancels the generation (between attempts at once; passed on to storage and repository calls you wrap). @default undefined */
-  readonly signal?: AbortSignal;
-}
-
-/** Per-call options of `generateMany`. */
-export interface GenerateManyOptions extends GenerateOptions {
-  /** Progress, at most every `progressIntervalMs` and once at the end. @default undefined */
-  readonly onProgress?: (progress: BatchProgress) => void;
-  /** The least milliseconds between two progress calls. Minimum: `0`. @default 1000 */
-  readonly progressIntervalMs?: number;
-  /** Called when every item of a batch has finished. @default undefined */
-  readonly onBatchComplete?: (summary: BatchSummary) => void;
-  /** The number of ids, for percent and ETA when `ids` is not an array. @default undefined */
-  readonly total?: number;
-}
-
-/** One thumbnail that could not be generated, as reported by `regenerateMissing`. */
-export interface RegenerationFailure {
-  /** The segmentation. */
-  readonly segmentationId: string;
-  /** The error's stable `code`, when it has one (e.g. `ERR_BULWARK_IMAGE_DECODE`, `ENOENT`). */
-  readonly code: string | undefined;
-  /** A human-readable message. */
-  readonly message: string;
-  /** Attempts made. */
-  readonly attempts: number;
-  /** Whether the final error was considered retriable (a later run may succeed). */
-  readonly retriable: boolean | undefined;
-}
-
-/** The result of `regenerateMissing`. */
-export interface RegenerationReport {
-  /** The project. */
-  readonly projectId: string;
-  /** Whether this was a dry run (nothing generated). */
-  readonly dryRun: boolean;
-  /** Segmented images in the project. */
-  readonly totalImages: number;
-  /** Of those, how many had no thumbnail when the run started. */
-  readonly missingThumbnails: number;
-  /** Thumbnails generated by this run. */
-  readonly regeneratedCount: number;
-  /** Thumbnails that failed in this run (details in `failures`). */
-  readonly failedCount: number;
-  /** Ids taken up by this run (at most `limit`), oldest first. */
-  readonly segmentationIds: readonly string[];
-  /** Milliseconds the run took. */
-  readonly processingTime: number;
-  /** The concurrency manager's state at the end. */
-  readonly concurrencyStatus: ConcurrencyStatus;
-  /** Every failure, with its code and message. */
-  readonly failures: readonly RegenerationFailure[];
-}
-
-/** Counters a user can read or export (see the README's OpenTelemetry recipe). */
-export interface ThumbnailMetrics {
-  /** Thumbnails generated since the manager was created. */
-  readonly generated: number;
-  /** Generations that failed for good. */
-  readonly failed: number;
-  /** Attempts made (first attempts and retries). */
-  readonly attempts: number;
-  /** Retries made (attempts beyond the first). */
-  readonly retries: number;
-  /** `generated / (generated + failed)`, `1` before any work. */
-  readonly successRate: number;
-  /** Mean milliseconds per successful thumbnail, `0` before any. */
-  readonly averageProcessingMs: number;
-  /** Old thumbnail files that could not be deleted after a regeneration. */
-  readonly staleDeletesFailed: number;
-  /** Queue depth and activity now. */
-  readonly concurrency: ConcurrencyStatus;
-}
+import { render, type RenderedThumbnail } from './render.js';
+import { resolveRenderOptions, type ResolvedRenderOptions } from './render-options.js';
 
 /** State kept across the attempts of one generation, so a retry after a storage fault does not re-render. */
 interface AttemptState {
@@ -350,7 +206,7 @@ export class ThumbnailManager {
       regeneratedCount,
       failedCount: failures.length,
       segmentationIds: ids,
-      processingTime: this.#clock.now() - start,
+      durationMs: this.#clock.now() - start,
       concurrencyStatus: this.#manager.status(),
       failures,
     };

@@ -58,10 +58,10 @@ const cases: Case[] = [
   { name: 'self-intersecting polygon (valid)', code: null, polygons: [{ type: 'external', points: pts(0, 0, 60, 60, 60, 0, 0, 60) }] },
   { name: 'points far outside the image (valid: clipped)', code: null, polygons: [{ type: 'external', points: pts(-1e12, -1e12, 1e12, 0, 0, 1e12) }] },
   // Storage keys
-  { name: 'key with ..', code: 'ERR_BULWARK_INVALID_KEY', run: () => fsStorage.put('thumbnails/../../etc/passwd', new Uint8Array(1), { contentType: 'x' }) },
-  { name: 'absolute key', code: 'ERR_BULWARK_INVALID_KEY', run: () => fsStorage.get('/etc/passwd') },
-  { name: 'key with a NUL byte', code: 'ERR_BULWARK_INVALID_KEY', run: () => fsStorage.exists('a\u0000.png') },
-  { name: 'very long key', code: 'ERR_BULWARK_INVALID_KEY', run: () => fsStorage.put('k'.repeat(5000), new Uint8Array(1), { contentType: 'x' }) },
+  { name: 'key with ..', code: 'ERR_BULWARK_INVALID_STORAGE_KEY', run: () => fsStorage.put('thumbnails/../../etc/passwd', new Uint8Array(1), { contentType: 'x' }) },
+  { name: 'absolute key', code: 'ERR_BULWARK_INVALID_STORAGE_KEY', run: () => fsStorage.get('/etc/passwd') },
+  { name: 'key with a NUL byte', code: 'ERR_BULWARK_INVALID_STORAGE_KEY', run: () => fsStorage.exists('a\u0000.png') },
+  { name: 'very long key', code: 'ERR_BULWARK_INVALID_STORAGE_KEY', run: () => fsStorage.put('k'.repeat(5000), new Uint8Array(1), { contentType: 'x' }) },
   { name: 'unicode key (valid)', code: null, run: () => fsStorage.put('サムネイル/клетка-😀.png', new Uint8Array(1), { contentType: 'x' }) },
   // Options out of range
   { name: 'regenerateMissing limit: 0', code: 'ERR_BULWARK_INVALID_OPTION', run: () => new ThumbnailManager({ storage: new MemoryStorage(), repository: new MemoryRepository() }).regenerateMissing({ projectId: 'p', limit: 0 }) },

@@ -9,7 +9,7 @@ import {
   renderThumbnail,
   type Polygon,
 } from '../../src/thumbnails/index.js';
-import { prepareOverlay } from '../../src/thumbnails/polygons.js';
+import { prepareOverlay } from '../../src/thumbnails/overlay.js';
 import { circle, decode, pngClaiming, solid, square, tiff16 } from '../helpers/images.js';
 
 const GREY: [number, number, number] = [128, 128, 128];

@@ -1,0 +1,42 @@
+import { permanent, retriable, type ErrorClassifier } from './classifier.js';
+import { stringCode } from './inspect.js';
+
+/** Contention that clears by itself: a file is locked, the process or system ran out of descriptors. */
+const RETRIABLE = new Set(['EBUSY', 'EMFILE', 'ENFILE', 'EAGAIN', 'EWOULDBLOCK', 'EINTR', 'ETXTBSY']);
+
+/**
+ * Failures another attempt a few seconds later cannot fix. `ENOSPC` (disk full) and `EDQUOT` are
+ * permanent on purpose: a backoff of seconds does not free disk space, and every retry writes into a
+ * full disk again; failing at once with the code lets an operator see "disk full" instead of a retry storm.
+ */
+const PERMANENT = new Set([
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'EISDIR',
+  'ENOTDIR',
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'ENAMETOOLONG',
+  'ELOOP',
+  'EEXIST',
+  'ENOTEMPTY',
+  'EXDEV',
+  'EBADF',
+]);
+
+/**
+ * Classifies Node file-system errors by their `code` (never by message text).
+ *
+ * Retriable: `EBUSY`, `EMFILE`, `ENFILE`, `EAGAIN`, `EWOULDBLOCK`, `EINTR`, `ETXTBSY`.
+ * Permanent: `ENOENT`, `EACCES`, `EPERM`, `EISDIR`, `ENOTDIR`, `ENOSPC`, `EDQUOT`, `EROFS`,
+ * `ENAMETOOLONG`, `ELOOP`, `EEXIST`, `ENOTEMPTY`, `EXDEV`, `EBADF`.
+ */
+export const fileSystemClassifier: ErrorClassifier = (error) => {
+  const code = stringCode(error);
+  if (code === undefined) return undefined;
+  if (RETRIABLE.has(code)) return retriable(`file-system ${code}`);
+  if (PERMANENT.has(code)) return permanent(`file-system ${code}`);
+  return undefined;
+};

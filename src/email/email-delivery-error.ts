@@ -1,0 +1,29 @@
+import { BulwarkError } from '../errors/bulwark-error.js';
+
+/**
+ * A message could not be delivered: the server refused it for good (5xx, authentication), or
+ * transient failures (4xx, dropped connections) outlasted the retries. `cause` is the last error.
+ */
+export class EmailDeliveryError extends BulwarkError {
+  static readonly code = 'ERR_BULWARK_EMAIL_DELIVERY' as const;
+  override name = 'EmailDeliveryError';
+  /** The SMTP reply code of the last failure (e.g. `550`, `421`), when the server answered. */
+  readonly responseCode: number | undefined;
+  /** The transport's own error code of the last failure (nodemailer: `EAUTH`, `EENVELOPE`, `ECONNECTION`…). */
+  readonly smtpCode: string | undefined;
+  /** Attempts made. */
+  readonly attempts: number;
+  /** `true` when the server refused the message for good; `false` when retries ran out. */
+  readonly permanent: boolean;
+  /** Set when the dead-letter callback itself threw: the message is then in neither place. */
+  deadLetterError: unknown;
+
+  constructor(details: { readonly message: string; readonly responseCode: number | undefined; readonly smtpCode: string | undefined; readonly attempts: number; readonly permanent: boolean; readonly cause: unknown }) {
+    super(EmailDeliveryError.code, details.message, { cause: details.cause });
+    this.responseCode = details.responseCode;
+    this.smtpCode = details.smtpCode;
+    this.attempts = details.attempts;
+    this.permanent = details.permanent;
+    this.deadLetterError = undefined;
+  }
+}

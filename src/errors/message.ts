@@ -1,0 +1,17 @@
+/** A short human-readable message for any thrown value (errors, strings, objects). */
+export function messageOf(value: unknown): string {
+  if (value instanceof Error) return value.message || value.name;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) {
+    const message = (value as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+    const status = (value as { status?: unknown }).status;
+    if (typeof status === 'number') return `status ${status}`;
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
+}

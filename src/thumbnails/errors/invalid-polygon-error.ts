@@ -1,0 +1,17 @@
+import { BulwarkError } from '../../errors/bulwark-error.js';
+
+/** A polygon is unusable: too few points, a non-finite coordinate, an unknown type or geometry. */
+export class InvalidPolygonError extends BulwarkError {
+  static readonly code = 'ERR_BULWARK_INVALID_POLYGON' as const;
+  override name = 'InvalidPolygonError';
+  /** The polygon's position in the input array. */
+  readonly index: number;
+  /** The polygon's `id`, when it has one. */
+  readonly polygonId: string | undefined;
+
+  constructor(index: number, polygonId: string | undefined, problem: string) {
+    super(InvalidPolygonError.code, `Invalid polygon ${polygonId === undefined ? `#${index}` : `"${polygonId}" (#${index})`}: ${problem}`);
+    this.index = index;
+    this.polygonId = polygonId;
+  }
+}

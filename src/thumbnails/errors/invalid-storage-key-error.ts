@@ -1,0 +1,14 @@
+import { BulwarkError } from '../../errors/bulwark-error.js';
+
+/** A storage key is unsafe or malformed: `..` segments, an absolute path, a NUL byte, too long. */
+export class InvalidStorageKeyError extends BulwarkError {
+  static readonly code = 'ERR_BULWARK_INVALID_STORAGE_KEY' as const;
+  override name = 'InvalidStorageKeyError';
+  /** The rejected key. */
+  readonly key: string;
+
+  constructor(key: string, problem: string) {
+    super(InvalidStorageKeyError.code, `Invalid storage key ${JSON.stringify(key.length > 80 ? `${key.slice(0, 77)}...` : key)}: ${problem}`);
+    this.key = key;
+  }
+}

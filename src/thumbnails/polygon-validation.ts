@@ -1,0 +1,58 @@
+import { InvalidPolygonError } from './errors/invalid-polygon-error.js';
+import { TooManyPolygonsError } from './errors/too-many-polygons-error.js';
+import type { Polygon } from './ports.js';
+
+/** `#RGB`, `#RGBA`, `#RRGGBB` or `#RRGGBBAA`: colours are parsed, never passed through as markup. */
+const HEX_COLOR = /^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+
+/** @internal Whether a string is an accepted colour. */
+export function isColor(value: unknown): value is string {
+  return typeof value === 'string' && HEX_COLOR.test(value);
+}
+
+/**
+ * Checks polygons before any decoding work: an array of at most `maxPolygons`, each with a known
+ * `type`/`geometry`, enough points (3 for a polygon, 2 for a polyline), finite numeric coordinates,
+ * and a valid colour. Throws a typed error naming the polygon; returns the input, typed.
+ */
+export function validatePolygons(polygons: unknown, maxPolygons: number): readonly Polygon[] {
+  if (!Array.isArray(polygons)) throw new InvalidPolygonError(-1, undefined, 'polygons must be an array');
+  if (polygons.length > maxPolygons) throw new TooManyPolygonsError(polygons.length, maxPolygons);
+  for (let index = 0; index < polygons.length; index++) {
+    const polygon: unknown = polygons[index];
+    if (typeof polygon !== 'object' || polygon === null) throw new InvalidPolygonError(index, undefined, 'not an object');
+    const p = polygon as Record<string, unknown>;
+    const id = typeof p['id'] === 'string' ? p['id'] : undefined;
+    const fail = (problem: string): never => {
+      throw new InvalidPolygonError(index, id, problem);
+    };
+    if (p['id'] !== undefined && typeof p['id'] !== 'string') fail('`id` must be a string');
+    if (p['type'] !== 'external' && p['type'] !== 'internal') fail(`\`type\` must be "external" or "internal", got ${JSON.stringify(p['type'])}`);
+    const geometry = p['geometry'] ?? 'polygon';
+    if (geometry !== 'polygon' && geometry !== 'polyline') fail(`\`geometry\` must be "polygon" or "polyline", got ${JSON.stringify(geometry)}`);
+    if (p['parentId'] !== undefined && typeof p['parentId'] !== 'string') fail('`parentId` must be a string');
+    if (p['class'] !== undefined && typeof p['class'] !== 'string') fail('`class` must be a string');
+    if (p['color'] !== undefined && !isColor(p['color'])) fail(`\`color\` must be a hex colour like "#FF0000", got ${JSON.stringify(p['color'])}`);
+    const points = p['points'];
+    if (!Array.isArray(points)) fail('`points` must be an array');
+    const min = geometry === 'polyline' ? 2 : 3;
+    if ((points as unknown[]).length < min) fail(`a ${geometry as string} needs at least ${min} points, got ${(points as unknown[]).length}`);
+    for (let i = 0; i < (points as unknown[]).length; i++) {
+      const point = (points as unknown[])[i] as { x?: unknown; y?: unknown } | null;
+      const x = point?.x;
+      const y = point?.y;
+      if (typeof x !== 'number' || typeof y !== 'number' || !Number.isFinite(x) || !Number.isFinite(y)) {
+        fail(`point ${i} must have finite numeric x and y, got ${describePoint(point)}`);
+      }
+    }
+  }
+  return polygons as readonly Polygon[];
+}
+
+function describePoint(point: unknown): string {
+  try {
+    return JSON.stringify(point, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? String(point);
+  } catch {
+    return String(point);
+  }
+}

@@ -1,0 +1,124 @@
+import type { Sharp, SharpOptions } from './sharp-loader.js';
+import { decodeBmp, isBmp } from './bmp.js';
+import { ImageDecodeError } from './errors/image-decode-error.js';
+import { ImageTooLargeError } from './errors/image-too-large-error.js';
+import { geometryFor } from './geometry.js';
+import { toImageError } from './image-errors.js';
+import type { ThumbnailRenderOptions } from './options.js';
+import { prepareOverlay } from './overlay.js';
+import { validatePolygons } from './polygon-validation.js';
+import type { Polygon } from './ports.js';
+import { drawOverlay } from './rasterize.js';
+import { resolveRenderOptions, type ResolvedRenderOptions } from './render-options.js';
+import { loadSharp } from './sharp-loader.js';
+import { stretch } from './stretch.js';
+import type { Transform } from './transform.js';
+
+/** A rendered thumbnail. */
+export interface RenderedThumbnail {
+  /** The encoded image. */
+  readonly data: Uint8Array;
+  /** Width in pixels. */
+  readonly width: number;
+  /** Height in pixels. */
+  readonly height: number;
+  /** `jpeg`, `webp` or `png`. */
+  readonly format: 'jpeg' | 'webp' | 'png';
+  /** The MIME type, e.g. `image/jpeg`. */
+  readonly contentType: string;
+}
+
+const CONTENT_TYPES = { jpeg: 'image/jpeg', webp: 'image/webp', png: 'image/png' } as const;
+
+/**
+ * @internal Renders a thumbnail: decode (BMP by bulwark's own decoder, everything else by sharp,
+ * with `failOn` and `limitInputPixels`), apply EXIF orientation, resize to the output size first,
+ * then draw the polygons straight into the resized pixels (anti-aliased, in output pixels) and encode.
+ */
+export async function render(input: Uint8Array, polygons: readonly Polygon[] | undefined, o: ResolvedRenderOptions): Promise<RenderedThumbnail> {
+  if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`Image must be a Uint8Array or Buffer, got ${input === null ? 'null' : typeof input}`);
+  if (input.length === 0) throw new ImageDecodeError('Image is empty (0 bytes)');
+  const checked = polygons === undefined ? undefined : validatePolygons(polygons, o.maxPolygons);
+  const sharp = await loadSharp();
+  try {
+    let pipeline: Sharp;
+    let rawWidth: number;
+    let rawHeight: number;
+    let orientation = 1;
+    let deep = false;
+    if (isBmp(input)) {
+      const bmp = decodeBmp(input, o.limitInputPixels);
+      pipeline = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels }, limitInputPixels: o.limitInputPixels });
+      rawWidth = bmp.width;
+      rawHeight = bmp.height;
+    } else {
+      const options: SharpOptions = { failOn: o.failOn, limitInputPixels: o.limitInputPixels };
+      const meta = await sharp(input, options).metadata();
+      if (meta.width === undefined || meta.height === undefined) throw new ImageDecodeError('Image has no dimensions');
+      if (meta.width * meta.height > o.limitInputPixels) throw new ImageTooLargeError(o.limitInputPixels);
+      rawWidth = meta.width;
+      rawHeight = meta.height;
+      orientation = meta.orientation ?? 1;
+      deep = meta.depth !== undefined && meta.depth !== 'uchar' && meta.depth !== 'char';
+      pipeline = sharp(input, options).rotate();
+    }
+    const swapped = orientation >= 5 && orientation <= 8;
+    const w = swapped ? rawHeight : rawWidth;
+    const h = swapped ? rawWidth : rawHeight;
+    const g = geometryFor(w, h, o.width, o.height, o.fit);
+
+    pipeline = pipeline.resize(g.resizeWidth, g.resizeHeight, { fit: 'fill' });
+    if (g.resizeWidth !== g.width || g.resizeHeight !== g.height) pipeline = pipeline.extract({ left: g.left, top: g.top, width: g.width, height: g.height });
+    let raw: { data: Uint8Array; width: number; height: number; channels: number };
+    if (o.normalize === 'always' || (o.normalize === 'auto' && deep)) {
+      const { data, info } = await pipeline.flatten({ background: o.background }).raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
+      raw = stretch(new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4), info.width, info.height, info.channels);
+    } else {
+      const { data, info } = await pipeline.flatten({ background: o.background }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      raw = { data, width: info.width, height: info.height, channels: info.channels };
+    }
+
+    const transform: Transform = {
+      sx: g.resizeWidth / w,
+      sy: g.resizeHeight / h,
+      dx: g.left,
+      dy: g.top,
+      orientation: o.polygonSpace === 'raw' ? orientation : 1,
+      rawWidth,
+      rawHeight,
+    };
+    if (checked !== undefined && checked.length > 0) {
+      drawOverlay(raw, prepareOverlay(raw.width, raw.height, checked, transform, o.style), o.style.fillOpacity, o.style.strokeWidth);
+    }
+    let out = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 2 | 3 | 4 } });
+    out = o.format === 'jpeg' ? out.jpeg({ quality: o.quality }) : o.format === 'webp' ? out.webp({ quality: o.quality }) : out.png();
+    const encoded = await out.toBuffer();
+    return { data: new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength), width: raw.width, height: raw.height, format: o.format, contentType: CONTENT_TYPES[o.format] };
+  } catch (error) {
+    throw toImageError(error, o.limitInputPixels);
+  }
+}
+
+/**
+ * Renders one thumbnail from image bytes (JPEG, PNG, WebP, TIFF including 16-bit, GIF, AVIF, BMP…),
+ * with `polygons` drawn on it, or a plain thumbnail when `polygons` is omitted.
+ *
+ * @throws {ImageDecodeError} empty, truncated, corrupt or unsupported image.
+ * @throws {ImageTooLargeError} more pixels than `limitInputPixels`.
+ * @throws {InvalidPolygonError} a polygon with too few points, non-finite coordinates…
+ * @throws {TooManyPolygonsError} more than `maxPolygons` polygons.
+ *
+ * @example
+ * ```ts
+ * const { data, width, height } = await renderThumbnail(await readFile('cells.tif'), polygons, { format: 'webp' });
+ * ```
+ */
+export function renderThumbnail(image: Uint8Array, polygons?: readonly Polygon[], options?: ThumbnailRenderOptions): Promise<RenderedThumbnail> {
+  let resolved: ResolvedRenderOptions;
+  try {
+    resolved = resolveRenderOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return render(image, polygons, resolved);
+}
