@@ -13,11 +13,11 @@ const task = () => Promise.resolve(1);
 
 const peers = {
   'bulwark ConcurrencyManager': () => {
-    const m = new ConcurrencyManager({ maxConcurrent: 5 });
+    const m = new ConcurrencyManager({ concurrency: 5 });
     return (fn) => m.run(fn);
   },
   "bulwark (reentrant: 'off')": () => {
-    const m = new ConcurrencyManager({ maxConcurrent: 5, reentrant: 'off' });
+    const m = new ConcurrencyManager({ concurrency: 5, reentrant: 'off' });
     return (fn) => m.run(fn);
   },
   'p-limit': () => pLimit(5),
@@ -30,7 +30,7 @@ const peers = {
     return (fn) => b.execute(fn);
   },
   bottleneck: () => {
-    const b = new Bottleneck({ maxConcurrent: 5 });
+    const b = new Bottleneck({ concurrency: 5 });
     return (fn) => b.schedule(fn);
   },
 };

@@ -23,7 +23,7 @@ if (which === undefined) {
   let run;
   if (which === 'bulwark') {
     const { ConcurrencyManager } = await import('bulwark');
-    const m = new ConcurrencyManager({ maxConcurrent: 1 });
+    const m = new ConcurrencyManager({ concurrency: 1 });
     run = (fn) => m.run(fn);
   } else if (which === 'p-limit') {
     const { default: pLimit } = await import('p-limit');

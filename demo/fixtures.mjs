@@ -36,3 +36,35 @@ export function writeTiff16(width, height, sample) {
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.writeUInt16LE(sample(x, y), dataOffset + (y * width + x) * 2);
   return out;
 }
+
+/** A 24-bit bottom-up BMP (uncompressed), from `{ data, width, height, channels }` pixels: real BMP input for the demo and tests. */
+export function encodeBmp(image) {
+  const { width, height, channels, data } = image;
+  const stride = Math.floor((24 * width + 31) / 32) * 4;
+  const size = 54 + stride * height;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[0] = 0x42;
+  out[1] = 0x4d;
+  view.setUint32(2, size, true);
+  view.setUint32(10, 54, true);
+  view.setUint32(14, 40, true);
+  view.setInt32(18, width, true);
+  view.setInt32(22, height, true);
+  view.setUint16(26, 1, true);
+  view.setUint16(28, 24, true);
+  view.setUint32(34, stride * height, true);
+  for (let row = 0; row < height; row++) {
+    const dst = 54 + (height - 1 - row) * stride;
+    for (let x = 0; x < width; x++) {
+      const s = (row * width + x) * channels;
+      const r = data[s];
+      const g = channels >= 3 ? (data[s + 1]) : r;
+      const b = channels >= 3 ? (data[s + 2]) : r;
+      out[dst + x * 3] = b;
+      out[dst + x * 3 + 1] = g;
+      out[dst + x * 3 + 2] = r;
+    }
+  }
+  return out;
+}

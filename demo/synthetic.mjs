@@ -1,7 +1,7 @@
 // Synthetic microscopy: bright irregular spheroids with dark necrotic holes and small cells on a noisy
 // background, with their segmentation polygons. Seeded, so every run makes the same batch.
 import sharp from 'sharp';
-import { encodeBmp } from 'bulwark/thumbnails';
+import { encodeBmp } from './fixtures.mjs';
 import { prng, writeTiff16 } from './fixtures.mjs';
 
 export { prng };

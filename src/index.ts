@@ -3,6 +3,8 @@
 // Errors
 export { BulwarkError } from './errors/bulwark-error.js';
 export type { BulwarkErrorOptions } from './errors/bulwark-error.js';
+export type { BulwarkErrorCode } from './errors/codes.js';
+export { NotProcessedError } from './errors/not-processed-error.js';
 export { InvalidOptionError } from './errors/invalid-option-error.js';
 export { PermanentError } from './errors/permanent-error.js';
 export { AttemptTimeoutError } from './errors/attempt-timeout-error.js';
@@ -23,6 +25,8 @@ export {
   isQueueClearedError,
   isQueueTimeoutError,
   isReentrantRunError,
+  isUnacceptableResultError,
+  isNotProcessedError,
 } from './errors/guards.js';
 
 // Classifiers
@@ -32,17 +36,16 @@ export { classifiers, defaultClassifier } from './classifiers/index.js';
 export { createHttpClassifier, parseRetryAfter } from './classifiers/http.js';
 export type { HttpClassifierOptions } from './classifiers/http.js';
 
-// Time
+// Time and cancellation
 export { systemClock } from './internal/clock.js';
 export type { Clock } from './internal/clock.js';
+export type { SignalOptions } from './internal/options.js';
 
 // Retry
 export { retry } from './retry/retry.js';
 export { RetryService } from './retry/retry-service.js';
 export { RetryBudget } from './retry/retry-budget.js';
 export type { RetryBudgetOptions } from './retry/retry-budget.js';
-export { exponentialDelay } from './retry/backoff.js';
-export { applyJitter } from './retry/jitter.js';
 export type { JitterStrategy } from './retry/jitter.js';
 export type {
   AttemptContext,

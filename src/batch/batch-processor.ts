@@ -313,7 +313,7 @@ export class BatchProcessor {
     let workers: number;
     if (concurrency instanceof ConcurrencyManager) {
       manager = concurrency;
-      workers = Number.isFinite(concurrency.maxConcurrent) ? concurrency.maxConcurrent : 1000;
+      workers = Number.isFinite(concurrency.concurrency) ? concurrency.concurrency : 1000;
     } else {
       workers = integer('concurrency', concurrency, 1);
     }

@@ -63,20 +63,20 @@ interface Frame {
 let contextStorage: AsyncLocalStorage<Frame> | undefined;
 
 /**
- * Runs async tasks with at most `maxConcurrent` at once; the rest wait in a queue (FIFO within a
+ * Runs async tasks with at most `concurrency` at once; the rest wait in a queue (FIFO within a
  * priority) that never drops a task silently: every `run` promise settles — with the task's result,
  * its error, or a typed error (`QueueFullError`, `QueueTimeoutError`, `QueueClearedError`) or the
  * signal's reason.
  *
  * @example
  * ```ts
- * const limiter = new ConcurrencyManager({ maxConcurrent: 5 });
+ * const limiter = new ConcurrencyManager({ concurrency: 5 });
  * const thumbnails = await Promise.all(ids.map((id) => limiter.run(() => makeThumbnail(id))));
- * limiter.status(); // { active: 0, queued: 0, maxConcurrent: 5 }
+ * limiter.status(); // { active: 0, queued: 0, concurrency: 5 }
  * ```
  */
 export class ConcurrencyManager {
-  #maxConcurrent: number;
+  #concurrency: number;
   readonly #maxQueued: number;
   readonly #wait: boolean;
   readonly #queueTimeoutMs: number | undefined;
@@ -99,11 +99,11 @@ export class ConcurrencyManager {
 
   /** @throws {InvalidOptionError} when an option is out of range. */
   constructor(options: ConcurrencyManagerOptions = {}) {
-    this.#maxConcurrent = integer('maxConcurrent', options.maxConcurrent ?? 5, 1, Infinity, true);
+    this.#concurrency = integer('concurrency', options.concurrency ?? 5, 1, Infinity, true);
     this.#maxQueued = integer('maxQueued', options.maxQueued ?? Infinity, 0, Infinity, true);
     this.#wait = oneOf('whenQueueFull', options.whenQueueFull ?? 'reject', ['reject', 'wait']) === 'wait';
     this.#queueTimeoutMs = optionalNumber('queueTimeoutMs', options.queueTimeoutMs, 1);
-    this.#perKey = options.maxConcurrentPerKey === undefined ? undefined : integer('maxConcurrentPerKey', options.maxConcurrentPerKey, 1);
+    this.#perKey = options.concurrencyPerKey === undefined ? undefined : integer('concurrencyPerKey', options.concurrencyPerKey, 1);
     this.#reentrant = oneOf('reentrant', options.reentrant ?? 'inline', ['inline', 'throw', 'off']);
     this.#paused = optionalBoolean('paused', options.paused) ?? false;
     this.#clock = options.clock ?? systemClock;
@@ -112,12 +112,12 @@ export class ConcurrencyManager {
   }
 
   /** The current limit. Setting it takes effect at once: raising it starts waiting tasks. */
-  get maxConcurrent(): number {
-    return this.#maxConcurrent;
+  get concurrency(): number {
+    return this.#concurrency;
   }
 
-  set maxConcurrent(value: number) {
-    this.#maxConcurrent = integer('maxConcurrent', value, 1, Infinity, true);
+  set concurrency(value: number) {
+    this.#concurrency = integer('concurrency', value, 1, Infinity, true);
     this.#drain();
   }
 
@@ -136,9 +136,9 @@ export class ConcurrencyManager {
     return this.#paused;
   }
 
-  /** `{ active, queued, maxConcurrent }`. */
+  /** `{ active, queued, concurrency }`. */
   status(): ConcurrencyStatus {
-    return { active: this.#active, queued: this.#queued + this.#admitting, maxConcurrent: this.#maxConcurrent };
+    return { active: this.#active, queued: this.#queued + this.#admitting, concurrency: this.#concurrency };
   }
 
   /**
@@ -173,7 +173,7 @@ export class ConcurrencyManager {
     // Fast path: a slot is free and nobody waits ahead of us.
     if (
       !this.#paused &&
-      this.#active < this.#maxConcurrent &&
+      this.#active < this.#concurrency &&
       this.#queued === 0 &&
       this.#admitting === 0 &&
       (key === undefined || this.#perKey === undefined || this.#keyState(key).active < this.#perKey)
@@ -187,7 +187,7 @@ export class ConcurrencyManager {
       task.resolve = resolve as Settle;
     });
     if (this.#queued >= this.#maxQueued) {
-      if (!this.#wait) return Promise.reject(new QueueFullError(this.#maxQueued, this.#maxConcurrent));
+      if (!this.#wait) return Promise.reject(new QueueFullError(this.#maxQueued, this.#concurrency));
       this.#admitting++;
       task.flags |= ADMITTING;
       this.#admission.push(task);
@@ -324,7 +324,7 @@ export class ConcurrencyManager {
   }
 
   #drain(): void {
-    while (!this.#paused && this.#active < this.#maxConcurrent) {
+    while (!this.#paused && this.#active < this.#concurrency) {
       const task = this.#queue.shift();
       if (task === undefined) break;
       if ((task.flags & CANCELLED) !== 0) continue;

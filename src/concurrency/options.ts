@@ -3,11 +3,11 @@ import type { Clock } from '../internal/clock.js';
 /** Options of `new ConcurrencyManager()`. */
 export interface ConcurrencyManagerOptions {
   /**
-   * How many tasks run at once. Can be changed later with the `maxConcurrent` setter; raising it
+   * How many tasks run at once. Can be changed later with the `concurrency` setter; raising it
    * starts waiting tasks at once. Minimum: `1` (`Infinity` allowed).
    * @default 5
    */
-  readonly maxConcurrent?: number;
+  readonly concurrency?: number;
   /**
    * How many tasks may wait in the queue (back-pressure). Beyond it, `run` rejects with a
    * `QueueFullError`, or waits for room with `whenQueueFull: 'wait'`. Minimum: `0`.
@@ -29,10 +29,10 @@ export interface ConcurrencyManagerOptions {
   readonly queueTimeoutMs?: number;
   /**
    * At most this many tasks with the same `key` (see `RunOptions.key`) run at once, within
-   * `maxConcurrent`: fairness between tenants or projects. `undefined`: keys are not limited. Minimum: `1`.
+   * `concurrency`: fairness between tenants or projects. `undefined`: keys are not limited. Minimum: `1`.
    * @default undefined
    */
-  readonly maxConcurrentPerKey?: number;
+  readonly concurrencyPerKey?: number;
   /**
    * What a task's own nested `run` on this manager does. Awaiting it on a full manager would deadlock
    * (the outer task holds the slot the inner one waits for — the p-limit trap), so by default it runs
@@ -67,7 +67,7 @@ export interface RunOptions {
    */
   readonly priority?: number;
   /**
-   * A fairness key (a tenant, a project): with `maxConcurrentPerKey`, at most that many tasks of one
+   * A fairness key (a tenant, a project): with `concurrencyPerKey`, at most that many tasks of one
    * key run at once. A task held back by its key keeps its place ahead of later tasks.
    * @default undefined
    */
@@ -81,5 +81,5 @@ export interface ConcurrencyStatus {
   /** Tasks waiting to start (including those held back by their key or waiting for queue room). */
   readonly queued: number;
   /** The current limit. */
-  readonly maxConcurrent: number;
+  readonly concurrency: number;
 }

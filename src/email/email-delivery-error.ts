@@ -1,11 +1,13 @@
 import { BulwarkError } from '../errors/bulwark-error.js';
 
+const CODE = 'ERR_BULWARK_EMAIL_DELIVERY';
+
 /**
  * A message could not be delivered: the server refused it for good (5xx, authentication), or
  * transient failures (4xx, dropped connections) outlasted the retries. `cause` is the last error.
  */
 export class EmailDeliveryError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_EMAIL_DELIVERY' as const;
+  static readonly code = CODE;
   override name = 'EmailDeliveryError';
   /** The SMTP reply code of the last failure (e.g. `550`, `421`), when the server answered. */
   readonly responseCode: number | undefined;
@@ -19,7 +21,7 @@ export class EmailDeliveryError extends BulwarkError {
   deadLetterError: unknown;
 
   constructor(details: { readonly message: string; readonly responseCode: number | undefined; readonly smtpCode: string | undefined; readonly attempts: number; readonly permanent: boolean; readonly cause: unknown }) {
-    super(EmailDeliveryError.code, details.message, { cause: details.cause });
+    super(CODE, details.message, { cause: details.cause });
     this.responseCode = details.responseCode;
     this.smtpCode = details.smtpCode;
     this.attempts = details.attempts;

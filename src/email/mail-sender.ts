@@ -7,10 +7,9 @@ import { EmailDeliveryError } from './email-delivery-error.js';
 import { isRetryExhaustedError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { messageOf } from '../errors/message.js';
-import type { Clock } from '../internal/clock.js';
+import type { SignalOptions } from '../internal/options.js';
 import { optionalFunction, optionalSignal } from '../internal/validate.js';
-import type { JitterStrategy } from '../retry/jitter.js';
-import type { RetryHook, RetryLogger } from '../retry/options.js';
+import type { RetryOptions } from '../retry/options.js';
 import type { RetryOutcome } from '../retry/retry.js';
 import { RetryService } from '../retry/retry-service.js';
 
@@ -22,33 +21,16 @@ export interface DeadLetter<M> {
   readonly error: EmailDeliveryError;
 }
 
-/** Options of {@link createMailSender}. Defaults mirror the segmentation backend's email service. */
-export interface MailSenderOptions<M> {
-  /**
-   * Attempts in all: the default allows 2 retries. Minimum: `1`.
-   * @default 3
-   */
-  readonly maxAttempts?: number;
-  /**
-   * The first backoff in milliseconds. Minimum: `0`.
-   * @default 1000
-   */
-  readonly initialDelayMs?: number;
-  /**
-   * The multiplier between backoffs. Minimum: `1`.
-   * @default 2
-   */
-  readonly factor?: number;
-  /**
-   * The longest backoff in milliseconds. Minimum: `0`.
-   * @default 10000
-   */
-  readonly maxDelayMs?: number;
-  /**
-   * Jitter strategy (see the retry options).
-   * @default 'equal'
-   */
-  readonly jitter?: JitterStrategy;
+/** The retry options a mail sender passes on to its `RetryService`, with the same defaults. */
+type MailRetryOptions = Pick<RetryOptions, 'maxAttempts' | 'initialDelayMs' | 'factor' | 'maxDelayMs' | 'jitter' | 'logger' | 'onRetry' | 'clock'>;
+const RETRY_KEYS: readonly (keyof MailRetryOptions)[] = ['maxAttempts', 'initialDelayMs', 'factor', 'maxDelayMs', 'jitter', 'logger', 'onRetry', 'clock'];
+
+/**
+ * Options of {@link createMailSender}: the retry options (`maxAttempts`, `initialDelayMs`, `factor`,
+ * `maxDelayMs`, `jitter`, `logger`, `onRetry`, `clock`, documented on `RetryOptions`, with the same
+ * defaults), an SMTP-aware `classifier`, and the dead-letter callback.
+ */
+export interface MailSenderOptions<M> extends MailRetryOptions {
   /**
    * Decides retriable vs permanent. 4xx replies and dropped connections retry; 5xx replies and
    * authentication failures do not.
@@ -70,12 +52,6 @@ export interface MailSenderOptions<M> {
    * @default () => 'Sending email'
    */
   readonly describe?: (message: M) => string;
-  /** Where retry log lines go (`console`, pino, winston). @default undefined */
-  readonly logger?: RetryLogger;
-  /** Called after each failed attempt that will be retried. @default undefined */
-  readonly onRetry?: RetryHook;
-  /** The clock, injectable for tests. @default the system clock */
-  readonly clock?: Clock;
 }
 
 /** Counters of a mail sender. */
@@ -98,7 +74,7 @@ export interface MailSender<M, I> {
    * Sends one message. Resolves with the transport's info (nodemailer: `{ messageId, response, … }`).
    * Rejects with an {@link EmailDeliveryError} (after `onDeadLetter`), or the signal's reason.
    */
-  send(message: M, options?: { readonly signal?: AbortSignal }): Promise<I>;
+  send(message: M, options?: SignalOptions): Promise<I>;
   /** Counters since creation. */
   metrics(): MailSenderMetrics;
 }
@@ -124,17 +100,9 @@ export function createMailSender<M, I>(send: (message: M) => Promise<I> | I, opt
   if (typeof send !== 'function') throw new InvalidOptionError('send', 'a function', send);
   const onDeadLetter = optionalFunction('onDeadLetter', options.onDeadLetter);
   const describe = optionalFunction('describe', options.describe) ?? (() => 'Sending email');
-  const retry = new RetryService({
-    maxAttempts: options.maxAttempts ?? 3,
-    initialDelayMs: options.initialDelayMs ?? 1000,
-    factor: options.factor ?? 2,
-    maxDelayMs: options.maxDelayMs ?? 10_000,
-    jitter: options.jitter ?? 'equal',
-    classifier: options.classifier ?? smtpDefault,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
-    ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }),
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
-  });
+  const retryOptions: Record<string, unknown> = { classifier: options.classifier ?? smtpDefault };
+  for (const key of RETRY_KEYS) if (options[key] !== undefined) retryOptions[key] = options[key];
+  const retry = new RetryService(retryOptions as RetryOptions);
   let sent = 0;
   let failed = 0;
   let attempts = 0;

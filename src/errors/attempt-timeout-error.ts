@@ -1,8 +1,10 @@
 import { BulwarkError } from './bulwark-error.js';
 
+const CODE = 'ERR_BULWARK_ATTEMPT_TIMEOUT';
+
 /** One attempt ran longer than `attemptTimeoutMs`. Retriable: the next attempt starts after the backoff. */
 export class AttemptTimeoutError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_ATTEMPT_TIMEOUT' as const;
+  static readonly code = CODE;
   override name = 'AttemptTimeoutError';
   /** The limit that was exceeded, in milliseconds. */
   readonly timeoutMs: number;
@@ -10,7 +12,7 @@ export class AttemptTimeoutError extends BulwarkError {
   readonly attempt: number;
 
   constructor(timeoutMs: number, attempt: number) {
-    super(AttemptTimeoutError.code, `Attempt ${attempt} timed out after ${timeoutMs}ms`);
+    super(CODE, `Attempt ${attempt} timed out after ${timeoutMs}ms`);
     this.timeoutMs = timeoutMs;
     this.attempt = attempt;
   }

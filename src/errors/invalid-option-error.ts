@@ -1,19 +1,21 @@
 import { BulwarkError } from './bulwark-error.js';
 
+const CODE = 'ERR_BULWARK_INVALID_OPTION';
+
 /**
  * An option or argument is out of range or of the wrong type. Constructors throw it synchronously;
  * promise-returning functions reject with it. Either way before any work starts, so nothing is lost.
  */
 export class InvalidOptionError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_INVALID_OPTION' as const;
+  static readonly code = CODE;
   override name = 'InvalidOptionError';
-  /** The option's name, e.g. `maxConcurrent`. */
+  /** The option's name, e.g. `concurrency`. */
   readonly option: string;
   /** The rejected value. */
   readonly value: unknown;
 
   constructor(option: string, expected: string, value: unknown) {
-    super(InvalidOptionError.code, `Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`);
+    super(CODE, `Expected \`${option}\` to be ${expected}, got ${describeValue(value)}`);
     this.option = option;
     this.value = value;
   }

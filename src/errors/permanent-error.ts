@@ -1,5 +1,7 @@
 import { BulwarkError } from './bulwark-error.js';
 
+const CODE = 'ERR_BULWARK_PERMANENT';
+
 /**
  * Throw this (or wrap an error in it) from an operation to stop retrying at once. The retry loop
  * rethrows the `PermanentError` itself, with the original error as `cause`.
@@ -14,13 +16,13 @@ import { BulwarkError } from './bulwark-error.js';
  * ```
  */
 export class PermanentError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_PERMANENT' as const;
+  static readonly code = CODE;
   override name = 'PermanentError';
 
   constructor(message: string, options?: { readonly cause?: unknown });
   constructor(cause: Error);
   constructor(messageOrCause: string | Error, options?: { readonly cause?: unknown }) {
-    if (typeof messageOrCause === 'string') super(PermanentError.code, messageOrCause, options);
-    else super(PermanentError.code, messageOrCause.message, { cause: messageOrCause });
+    if (typeof messageOrCause === 'string') super(CODE, messageOrCause, options);
+    else super(CODE, messageOrCause.message, { cause: messageOrCause });
   }
 }

@@ -10,12 +10,14 @@ import { messageOf } from './message.js';
  */
 export type RetryExhaustedReason = 'max-attempts' | 'max-elapsed' | 'budget';
 
+const CODE = 'ERR_BULWARK_RETRY_EXHAUSTED';
+
 /**
  * Every attempt failed with a retriable error and the loop stopped. Carries every attempt's error;
  * `cause` is the last one.
  */
 export class RetryExhaustedError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_RETRY_EXHAUSTED' as const;
+  static readonly code = CODE;
   override name = 'RetryExhaustedError';
   /** How many attempts ran. */
   readonly attempts: number;
@@ -47,7 +49,7 @@ export class RetryExhaustedError extends BulwarkError {
           ? ' (time budget maxElapsedMs exhausted)'
           : ' (retry budget exhausted)';
     super(
-      RetryExhaustedError.code,
+      CODE,
       `${what} failed after ${details.attempts} attempt${details.attempts === 1 ? '' : 's'}${why}: ${messageOf(last)}`,
       { cause: last },
     );

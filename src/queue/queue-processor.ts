@@ -142,7 +142,7 @@ export class QueueProcessor<P> {
     this.#source = source;
     this.#handler = handler;
     this.#clock = options.clock ?? systemClock;
-    this.#limiter = new ConcurrencyManager({ maxConcurrent: integer('concurrency', options.concurrency ?? 5, 1) });
+    this.#limiter = new ConcurrencyManager({ concurrency: integer('concurrency', options.concurrency ?? 5, 1) });
     this.#batchSize = integer('batchSize', options.batchSize ?? 10, 1);
     this.#maxDeliveries = integer('maxDeliveries', options.maxDeliveries ?? 5, 1);
     this.#redelivery = optionalFunction('redeliveryDelayMs', options.redeliveryDelayMs) ?? ((d) => exponentialDelay(d, 1000, 2, 60_000));

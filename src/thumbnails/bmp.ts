@@ -115,35 +115,3 @@ export function decodeBmp(bytes: Uint8Array, limitInputPixels: number): RawImage
   }
   return { data: out, width, height, channels };
 }
-
-/** Encodes a 24-bit bottom-up BMP: used by tests and the demo to produce real BMP input. */
-export function encodeBmp(image: { readonly data: Uint8Array; readonly width: number; readonly height: number; readonly channels: number }): Uint8Array {
-  const { width, height, channels, data } = image;
-  const stride = Math.floor((24 * width + 31) / 32) * 4;
-  const size = 54 + stride * height;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  out[0] = 0x42;
-  out[1] = 0x4d;
-  view.setUint32(2, size, true);
-  view.setUint32(10, 54, true);
-  view.setUint32(14, 40, true);
-  view.setInt32(18, width, true);
-  view.setInt32(22, height, true);
-  view.setUint16(26, 1, true);
-  view.setUint16(28, 24, true);
-  view.setUint32(34, stride * height, true);
-  for (let row = 0; row < height; row++) {
-    const dst = 54 + (height - 1 - row) * stride;
-    for (let x = 0; x < width; x++) {
-      const s = (row * width + x) * channels;
-      const r = data[s] as number;
-      const g = channels >= 3 ? (data[s + 1] as number) : r;
-      const b = channels >= 3 ? (data[s + 2] as number) : r;
-      out[dst + x * 3] = b;
-      out[dst + x * 3 + 1] = g;
-      out[dst + x * 3 + 2] = r;
-    }
-  }
-  return out;
-}

@@ -13,7 +13,7 @@ export type {
 } from './options.js';
 
 // Recovery endpoint
-export { createRecoveryHandler, createRecoveryMiddleware, parseRecoveryQuery } from './http.js';
+export { createRecoveryHandler, createRecoveryMiddleware } from './http.js';
 export type { ExpressLikeRequest, ExpressLikeResponse } from './http.js';
 
 // Rendering
@@ -21,7 +21,7 @@ export { renderThumbnail } from './render.js';
 export type { RenderedThumbnail } from './render.js';
 export type { ThumbnailColors, ThumbnailRenderOptions } from './options.js';
 export { validatePolygons } from './polygon-validation.js';
-export { decodeBmp, encodeBmp, isBmp } from './bmp.js';
+export { decodeBmp, isBmp } from './bmp.js';
 export type { RawImage } from './bmp.js';
 
 // Ports and adapters
@@ -41,6 +41,7 @@ export { TooManyPolygonsError } from './errors/too-many-polygons-error.js';
 export { InvalidStorageKeyError } from './errors/invalid-storage-key-error.js';
 export { StorageNotFoundError } from './errors/storage-not-found-error.js';
 export { SegmentationNotFoundError } from './errors/segmentation-not-found-error.js';
+export { SharpMissingError } from './errors/sharp-missing-error.js';
 export {
   isImageDecodeError,
   isImageTooLargeError,
@@ -49,4 +50,5 @@ export {
   isInvalidStorageKeyError,
   isStorageNotFoundError,
   isSegmentationNotFoundError,
+  isSharpMissingError,
 } from './guards.js';

@@ -72,7 +72,7 @@ export class ThumbnailManager {
     this.#images = options.imageStorage ?? storage;
     this.#repository = repository;
     const concurrency = options.concurrency ?? 5;
-    this.#manager = concurrency instanceof ConcurrencyManager ? concurrency : new ConcurrencyManager({ maxConcurrent: integer('concurrency', concurrency, 1) });
+    this.#manager = concurrency instanceof ConcurrencyManager ? concurrency : new ConcurrencyManager({ concurrency: integer('concurrency', concurrency, 1) });
     this.#retry = options.retry instanceof RetryService ? options.retry : new RetryService(options.logger === undefined ? (options.retry ?? {}) : { ...options.retry, logger: options.logger });
     this.#render = resolveRenderOptions(options);
     this.#kind = oneOf('kind', options.kind ?? 'segmentation', ['segmentation', 'image']);
@@ -81,7 +81,7 @@ export class ThumbnailManager {
     this.#clock = options.clock ?? systemClock;
   }
 
-  /** The concurrency manager the generations run under (`{ active, queued, maxConcurrent }` via `status()`). */
+  /** The concurrency manager the generations run under (`{ active, queued, concurrency }` via `status()`). */
   get concurrency(): ConcurrencyManager {
     return this.#manager;
   }

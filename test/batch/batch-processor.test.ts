@@ -156,7 +156,7 @@ describe('BatchProcessor.process', () => {
   });
 
   it('shares a ConcurrencyManager limit across processors', async () => {
-    const manager = new ConcurrencyManager({ maxConcurrent: 3 });
+    const manager = new ConcurrencyManager({ concurrency: 3 });
     let running = 0;
     let peak = 0;
     const handler = async (): Promise<void> => {

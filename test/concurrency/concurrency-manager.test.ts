@@ -45,8 +45,8 @@ function harness(options: ConstructorParameters<typeof ConcurrencyManager>[0] = 
 }
 
 describe('ConcurrencyManager: limits and order', () => {
-  it('runs every queued task at maxConcurrent 1 (the old manager left them stuck)', async () => {
-    const manager = new ConcurrencyManager({ maxConcurrent: 1 });
+  it('runs every queued task at concurrency 1 (the old manager left them stuck)', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1 });
     const order: number[] = [];
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -59,15 +59,15 @@ describe('ConcurrencyManager: limits and order', () => {
     );
     expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
     expect(order).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(manager.status()).toEqual({ active: 0, queued: 0, maxConcurrent: 1 });
+    expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: 1 });
   });
 
-  it('never runs more than maxConcurrent and starts in FIFO order', async () => {
-    const h = harness({ maxConcurrent: 2 });
+  it('never runs more than concurrency and starts in FIFO order', async () => {
+    const h = harness({ concurrency: 2 });
     const all = ['a', 'b', 'c', 'd', 'e'].map((n) => h.task(n));
     await flush();
     expect(h.started).toEqual(['a', 'b']);
-    expect(h.manager.status()).toEqual({ active: 2, queued: 3, maxConcurrent: 2 });
+    expect(h.manager.status()).toEqual({ active: 2, queued: 3, concurrency: 2 });
     await h.finish('b');
     expect(h.started).toEqual(['a', 'b', 'c']);
     await h.finish('a');
@@ -79,7 +79,7 @@ describe('ConcurrencyManager: limits and order', () => {
   });
 
   it('a new caller never overtakes tasks already queued at the same priority', async () => {
-    const h = harness({ maxConcurrent: 1 });
+    const h = harness({ concurrency: 1 });
     void h.task('first');
     void h.task('queued1');
     void h.task('queued2');
@@ -96,7 +96,7 @@ describe('ConcurrencyManager: limits and order', () => {
   });
 
   it('runs higher priority first, FIFO within a priority', async () => {
-    const h = harness({ maxConcurrent: 1 });
+    const h = harness({ concurrency: 1 });
     void h.task('running');
     void h.task('low1', { priority: -1 });
     void h.task('normal1');
@@ -109,7 +109,7 @@ describe('ConcurrencyManager: limits and order', () => {
   });
 
   it('propagates results and errors, releasing the slot either way', async () => {
-    const manager = new ConcurrencyManager({ maxConcurrent: 1 });
+    const manager = new ConcurrencyManager({ concurrency: 1 });
     const boom = new Error('boom');
     const a = manager.run(() => Promise.reject(boom));
     const b = manager.run(() => {
@@ -122,14 +122,14 @@ describe('ConcurrencyManager: limits and order', () => {
     expect(manager.status().active).toBe(0);
   });
 
-  it('raising maxConcurrent at run time starts waiting tasks at once; lowering lets running ones finish', async () => {
-    const h = harness({ maxConcurrent: 1 });
+  it('raising concurrency at run time starts waiting tasks at once; lowering lets running ones finish', async () => {
+    const h = harness({ concurrency: 1 });
     for (const n of ['a', 'b', 'c', 'd']) void h.task(n);
     await flush();
-    h.manager.maxConcurrent = 3;
+    h.manager.concurrency = 3;
     await flush();
     expect(h.started).toEqual(['a', 'b', 'c']);
-    h.manager.maxConcurrent = 1;
+    h.manager.concurrency = 1;
     await h.finish('a');
     await h.finish('b');
     expect(h.started).toEqual(['a', 'b', 'c']); // still 1 running (c): d waits
@@ -137,20 +137,20 @@ describe('ConcurrencyManager: limits and order', () => {
     expect(h.started).toEqual(['a', 'b', 'c', 'd']);
     await h.finish('d');
     expect(() => {
-      h.manager.maxConcurrent = 0;
-    }).toThrow('Expected `maxConcurrent` to be an integer >= 1 or Infinity, got `0` (number)');
+      h.manager.concurrency = 0;
+    }).toThrow('Expected `concurrency` to be an integer >= 1 or Infinity, got `0` (number)');
   });
 });
 
 describe('ConcurrencyManager: back-pressure, abort, timeout, clear', () => {
   it('rejects with QueueFullError beyond maxQueued', async () => {
-    const h = harness({ maxConcurrent: 1, maxQueued: 2 });
+    const h = harness({ concurrency: 1, maxQueued: 2 });
     void h.task('a');
     void h.task('b');
     void h.task('c');
     await expect(h.task('d')).rejects.toSatisfy((e: unknown) => {
       expect(e).toBeInstanceOf(QueueFullError);
-      expect(e).toMatchObject({ code: 'ERR_BULWARK_QUEUE_FULL', maxQueued: 2, maxConcurrent: 1 });
+      expect(e).toMatchObject({ code: 'ERR_BULWARK_QUEUE_FULL', maxQueued: 2, concurrency: 1 });
       return true;
     });
     for (const n of ['a', 'b', 'c']) await h.finish(n);
@@ -158,17 +158,17 @@ describe('ConcurrencyManager: back-pressure, abort, timeout, clear', () => {
   });
 
   it("whenQueueFull: 'wait' holds the caller until there is room, in order", async () => {
-    const h = harness({ maxConcurrent: 1, maxQueued: 1, whenQueueFull: 'wait' });
+    const h = harness({ concurrency: 1, maxQueued: 1, whenQueueFull: 'wait' });
     const all = ['a', 'b', 'c', 'd'].map((n) => h.task(n));
     await flush();
-    expect(h.manager.status()).toEqual({ active: 1, queued: 3, maxConcurrent: 1 });
+    expect(h.manager.status()).toEqual({ active: 1, queued: 3, concurrency: 1 });
     for (const n of ['a', 'b', 'c', 'd']) await h.finish(n);
     await expect(Promise.all(all)).resolves.toEqual(['a', 'b', 'c', 'd']);
     expect(h.started).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('an aborted signal removes a queued task with its reason; it never takes a slot', async () => {
-    const h = harness({ maxConcurrent: 1 });
+    const h = harness({ concurrency: 1 });
     const controller = new AbortController();
     void h.task('a');
     const b = h.task('b', { signal: controller.signal });
@@ -192,7 +192,7 @@ describe('ConcurrencyManager: back-pressure, abort, timeout, clear', () => {
 
   it('queueTimeoutMs counts time spent queued', async () => {
     vi.useFakeTimers();
-    const h = harness({ maxConcurrent: 1, queueTimeoutMs: 1000 });
+    const h = harness({ concurrency: 1, queueTimeoutMs: 1000 });
     void h.task('a');
     const b = h.task('b');
     const bRejected = expect(b).rejects.toSatisfy((e: unknown) => e instanceof QueueTimeoutError && e.timeoutMs === 1000);
@@ -211,7 +211,7 @@ describe('ConcurrencyManager: back-pressure, abort, timeout, clear', () => {
   });
 
   it('clear(reason) rejects every queued task with QueueClearedError and leaves running ones', async () => {
-    const h = harness({ maxConcurrent: 1 });
+    const h = harness({ concurrency: 1 });
     const a = h.task('a');
     const rest = ['b', 'c', 'd'].map((n) => h.task(n));
     await flush();
@@ -220,7 +220,7 @@ describe('ConcurrencyManager: back-pressure, abort, timeout, clear', () => {
     for (const p of rest) {
       await expect(p).rejects.toSatisfy((e: unknown) => e instanceof QueueClearedError && e.cause === reason);
     }
-    expect(h.manager.status()).toEqual({ active: 1, queued: 0, maxConcurrent: 1 });
+    expect(h.manager.status()).toEqual({ active: 1, queued: 0, concurrency: 1 });
     await h.finish('a');
     await expect(a).resolves.toBe('a');
     expect(h.started).toEqual(['a']);
@@ -229,7 +229,7 @@ describe('ConcurrencyManager: back-pressure, abort, timeout, clear', () => {
 
 describe('ConcurrencyManager: events and pausing', () => {
   it('onEmpty resolves when the queue empties, onIdle when everything finished', async () => {
-    const h = harness({ maxConcurrent: 1 });
+    const h = harness({ concurrency: 1 });
     await h.manager.onIdle(); // idle at once
     void h.task('a');
     void h.task('b');
@@ -246,7 +246,7 @@ describe('ConcurrencyManager: events and pausing', () => {
   });
 
   it('pause holds queued tasks; resume starts them', async () => {
-    const h = harness({ maxConcurrent: 2, paused: true });
+    const h = harness({ concurrency: 2, paused: true });
     void h.task('a');
     void h.task('b');
     await flush();
@@ -269,7 +269,7 @@ describe('ConcurrencyManager: events and pausing', () => {
 
 describe('ConcurrencyManager: re-entrance and keys', () => {
   it('a nested run from inside a task runs inline instead of deadlocking', async () => {
-    const manager = new ConcurrencyManager({ maxConcurrent: 1 });
+    const manager = new ConcurrencyManager({ concurrency: 1 });
     const result = await manager.run(async () => {
       const inner = await manager.run(async () => 'inner');
       return `outer(${inner})`;
@@ -278,15 +278,15 @@ describe('ConcurrencyManager: re-entrance and keys', () => {
   });
 
   it("reentrant: 'throw' rejects nested runs with ReentrantRunError", async () => {
-    const manager = new ConcurrencyManager({ maxConcurrent: 1, reentrant: 'throw' });
+    const manager = new ConcurrencyManager({ concurrency: 1, reentrant: 'throw' });
     await expect(manager.run(() => manager.run(() => 1))).rejects.toBeInstanceOf(ReentrantRunError);
     // Calls from outside any task are unaffected, and a different manager is not re-entrance.
-    const other = new ConcurrencyManager({ maxConcurrent: 1, reentrant: 'throw' });
+    const other = new ConcurrencyManager({ concurrency: 1, reentrant: 'throw' });
     await expect(manager.run(() => other.run(() => 2))).resolves.toBe(2);
   });
 
-  it('maxConcurrentPerKey limits each key within the global limit, keeping order', async () => {
-    const h = harness({ maxConcurrent: 3, maxConcurrentPerKey: 1 });
+  it('concurrencyPerKey limits each key within the global limit, keeping order', async () => {
+    const h = harness({ concurrency: 3, concurrencyPerKey: 1 });
     void h.task('p1-a', { key: 'p1' });
     void h.task('p1-b', { key: 'p1' });
     void h.task('p2-a', { key: 'p2' });
@@ -294,17 +294,17 @@ describe('ConcurrencyManager: re-entrance and keys', () => {
     void h.task('p3-a', { key: 'p3' });
     await flush();
     expect(h.started).toEqual(['p1-a', 'p2-a', 'p3-a']);
-    expect(h.manager.status()).toEqual({ active: 3, queued: 2, maxConcurrent: 3 });
+    expect(h.manager.status()).toEqual({ active: 3, queued: 2, concurrency: 3 });
     await h.finish('p1-a');
     expect(h.started).toEqual(['p1-a', 'p2-a', 'p3-a', 'p1-b']);
     await h.finish('p1-b');
     expect(h.started.at(-1)).toBe('p1-c');
     for (const n of ['p2-a', 'p3-a', 'p1-c']) await h.finish(n);
-    expect(h.manager.status()).toEqual({ active: 0, queued: 0, maxConcurrent: 3 });
+    expect(h.manager.status()).toEqual({ active: 0, queued: 0, concurrency: 3 });
   });
 
   it('validates options and run arguments', async () => {
-    expect(() => new ConcurrencyManager({ maxConcurrent: 0 })).toThrow('Expected `maxConcurrent` to be an integer >= 1 or Infinity, got `0` (number)');
+    expect(() => new ConcurrencyManager({ concurrency: 0 })).toThrow('Expected `concurrency` to be an integer >= 1 or Infinity, got `0` (number)');
     expect(() => new ConcurrencyManager({ maxQueued: -1 })).toThrow(InvalidOptionError);
     expect(() => new ConcurrencyManager({ whenQueueFull: 'drop' as 'wait' })).toThrow('Expected `whenQueueFull` to be one of `reject`, `wait`, got `"drop"` (string)');
     const manager = new ConcurrencyManager();
@@ -320,7 +320,7 @@ describe('ConcurrencyManager: property', () => {
         fc.integer({ min: 1, max: 6 }),
         fc.array(fc.record({ ticks: fc.integer({ min: 0, max: 3 }), fails: fc.boolean(), priority: fc.integer({ min: -1, max: 1 }) }), { maxLength: 40 }),
         async (limit, specs) => {
-          const manager = new ConcurrencyManager({ maxConcurrent: limit });
+          const manager = new ConcurrencyManager({ concurrency: limit });
           let running = 0;
           let peak = 0;
           const settled = await Promise.allSettled(
@@ -340,7 +340,7 @@ describe('ConcurrencyManager: property', () => {
             if (specs[i]?.fails) expect(s).toEqual({ status: 'rejected', reason: new Error(`f${i}`) });
             else expect(s).toEqual({ status: 'fulfilled', value: i });
           });
-          expect(manager.status()).toEqual({ active: 0, queued: 0, maxConcurrent: limit });
+          expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: limit });
         },
       ),
       { numRuns: 150 },

@@ -2,13 +2,13 @@
 // this process (which must stay up). A second test feeds the image and polygon cases to one
 // ThumbnailManager batch: every bad item fails with its code, every good one is still generated.
 import { describe, expect, it } from 'vitest';
+import { encodeBmp } from '../../demo/fixtures.mjs';
 import { BatchProcessor, ConcurrencyManager, RetryService, retry } from '../../src/index.js';
 import {
   FileSystemStorage,
   MemoryRepository,
   MemoryStorage,
   ThumbnailManager,
-  encodeBmp,
   renderThumbnail,
   type Polygon,
 } from '../../src/thumbnails/index.js';
@@ -66,7 +66,7 @@ const cases: Case[] = [
   // Options out of range
   { name: 'regenerateMissing limit: 0', code: 'ERR_BULWARK_INVALID_OPTION', run: () => new ThumbnailManager({ storage: new MemoryStorage(), repository: new MemoryRepository() }).regenerateMissing({ projectId: 'p', limit: 0 }) },
   { name: 'regenerateMissing limit: 5000', code: 'ERR_BULWARK_INVALID_OPTION', run: () => new ThumbnailManager({ storage: new MemoryStorage(), repository: new MemoryRepository() }).regenerateMissing({ projectId: 'p', limit: 5000 }) },
-  { name: 'maxConcurrent: 0', code: 'ERR_BULWARK_INVALID_OPTION', run: () => new ConcurrencyManager({ maxConcurrent: 0 }) },
+  { name: 'concurrency: 0', code: 'ERR_BULWARK_INVALID_OPTION', run: () => new ConcurrencyManager({ concurrency: 0 }) },
   { name: 'factor: -1', code: 'ERR_BULWARK_INVALID_OPTION', run: () => new RetryService({ factor: -1 }) },
   { name: 'initialDelayMs: NaN', code: 'ERR_BULWARK_INVALID_OPTION', run: () => retry(() => 1, { initialDelayMs: Number.NaN }) },
   { name: 'maxDelayMs: Infinity', code: 'ERR_BULWARK_INVALID_OPTION', run: () => new RetryService({ maxDelayMs: Infinity }) },

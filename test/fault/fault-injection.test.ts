@@ -98,7 +98,7 @@ describe('fault injection: 10 000 items with the core primitives', () => {
   it('accounts for every item; a second pass over the failures completes the batch', async () => {
     const random = prng(10_000);
     const done = new Map<number, number>();
-    const limiter = new ConcurrencyManager({ maxConcurrent: 8 });
+    const limiter = new ConcurrencyManager({ concurrency: 8 });
     let running = 0;
     let peak = 0;
     const handler = async (n: number): Promise<number> => {
@@ -142,7 +142,7 @@ describe('fault injection: invariants over random fault plans', () => {
         fc.double({ min: 0, max: 0.9, noNaN: true }),
         fc.integer({ min: 1, max: 4 }),
         fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
-        async (seed, rate, maxConcurrent, abortAfter) => {
+        async (seed, rate, concurrency, abortAfter) => {
           const random = prng(seed);
           const repository = new MemoryRepository(records);
           const thumbs = new MemoryStorage();
@@ -162,14 +162,14 @@ describe('fault injection: invariants over random fault plans', () => {
               return get(key);
             },
           };
-          const manager = new ThumbnailManager({ storage, imageStorage, repository, format: 'png', width: 16, height: 16, concurrency: maxConcurrent, retry: { maxAttempts: 3, initialDelayMs: 0, jitter: 'none' } });
+          const manager = new ThumbnailManager({ storage, imageStorage, repository, format: 'png', width: 16, height: 16, concurrency: concurrency, retry: { maxAttempts: 3, initialDelayMs: 0, jitter: 'none' } });
           const report = await manager.generateMany(ids, { signal: controller.signal });
           expect(report.succeeded + report.failed.length + report.notProcessed.length).toBe(report.total);
           expect(report.total).toBe(ids.length);
           for (const id of ids) expect(repository.saveCount(id)).toBeLessThanOrEqual(1);
           for (const result of report.results) if (result !== undefined) expect(repository.thumbnailOf(result.segmentationId)?.key).toBe(result.key);
-          expect(storage.peak).toBeLessThanOrEqual(maxConcurrent);
-          expect(manager.concurrency.status()).toEqual({ active: 0, queued: 0, maxConcurrent });
+          expect(storage.peak).toBeLessThanOrEqual(concurrency);
+          expect(manager.concurrency.status()).toEqual({ active: 0, queued: 0, concurrency });
         },
       ),
       { numRuns: 60 },

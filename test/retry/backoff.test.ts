@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyJitter, exponentialDelay } from '../../src/index.js';
+import { exponentialDelay } from '../../src/retry/backoff.js';
+import { applyJitter } from '../../src/retry/jitter.js';
 
 describe('exponentialDelay', () => {
   it('doubles from the initial delay and stops at the cap (the production defaults)', () => {

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ThumbnailManager, createRecoveryHandler, createRecoveryMiddleware, parseRecoveryQuery } from '../../src/thumbnails/index.js';
+import { ThumbnailManager, createRecoveryHandler, createRecoveryMiddleware } from '../../src/thumbnails/index.js';
+import { parseRecoveryQuery } from '../../src/thumbnails/http.js';
 import { project } from '../helpers/project.js';
 
 const servers: http.Server[] = [];
@@ -51,7 +52,7 @@ describe('recovery endpoint (Web handler over a real HTTP server)', () => {
     expect(dryBody.data).toMatchObject({ projectId: 'p1', dryRun: true, totalImages: 6, missingThumbnails: 4, regeneratedCount: 0, segmentationIds: ['seg-2', 'seg-3', 'seg-4'] });
 
     const run = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
-    expect(run.data).toMatchObject({ missingThumbnails: 4, regeneratedCount: 4, failedCount: 0, concurrencyStatus: { active: 0, queued: 0, maxConcurrent: 5 } });
+    expect(run.data).toMatchObject({ missingThumbnails: 4, regeneratedCount: 4, failedCount: 0, concurrencyStatus: { active: 0, queued: 0, concurrency: 5 } });
 
     const after = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=1`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
     expect(after.data['missingThumbnails']).toBe(0);

@@ -1,11 +1,11 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { encodeBmp } from '../../demo/fixtures.mjs';
 import {
   ImageDecodeError,
   ImageTooLargeError,
   InvalidPolygonError,
   TooManyPolygonsError,
-  encodeBmp,
   renderThumbnail,
   type Polygon,
 } from '../../src/thumbnails/index.js';

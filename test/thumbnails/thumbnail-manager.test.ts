@@ -114,12 +114,12 @@ describe('ThumbnailManager.generateMany', () => {
     expect(storage.peak).toBeLessThanOrEqual(3);
     expect(progress.at(-1)).toBe(30);
     for (const id of ids) expect(repository.thumbnailOf(id)).toBeDefined();
-    expect(manager.concurrency.status()).toEqual({ active: 0, queued: 0, maxConcurrent: 3 });
+    expect(manager.concurrency.status()).toEqual({ active: 0, queued: 0, concurrency: 3 });
   });
 
   it('accepts an async iterable of ids and a shared ConcurrencyManager', async () => {
     const { storage, repository, ids } = await project(8);
-    const shared = new ConcurrencyManager({ maxConcurrent: 2 });
+    const shared = new ConcurrencyManager({ concurrency: 2 });
     const manager = new ThumbnailManager({ storage, repository, concurrency: shared });
     async function* stream(): AsyncGenerator<string> {
       yield* ids;
@@ -151,7 +151,7 @@ describe('ThumbnailManager.regenerateMissing', () => {
     expect(repository.thumbnailOf('seg-4')).toBeUndefined();
 
     const run = await manager.regenerateMissing({ projectId: 'p1' });
-    expect(run).toMatchObject({ totalImages: 10, missingThumbnails: 6, regeneratedCount: 6, failedCount: 0, concurrencyStatus: { active: 0, queued: 0, maxConcurrent: 5 } });
+    expect(run).toMatchObject({ totalImages: 10, missingThumbnails: 6, regeneratedCount: 6, failedCount: 0, concurrencyStatus: { active: 0, queued: 0, concurrency: 5 } });
     expect(run.durationMs).toBeGreaterThanOrEqual(0);
     const after = await manager.regenerateMissing({ projectId: 'p1', dryRun: true });
     expect(after.missingThumbnails).toBe(0);

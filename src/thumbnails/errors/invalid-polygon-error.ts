@@ -1,8 +1,10 @@
 import { BulwarkError } from '../../errors/bulwark-error.js';
 
+const CODE = 'ERR_BULWARK_INVALID_POLYGON';
+
 /** A polygon is unusable: too few points, a non-finite coordinate, an unknown type or geometry. */
 export class InvalidPolygonError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_INVALID_POLYGON' as const;
+  static readonly code = CODE;
   override name = 'InvalidPolygonError';
   /** The polygon's position in the input array. */
   readonly index: number;
@@ -10,7 +12,7 @@ export class InvalidPolygonError extends BulwarkError {
   readonly polygonId: string | undefined;
 
   constructor(index: number, polygonId: string | undefined, problem: string) {
-    super(InvalidPolygonError.code, `Invalid polygon ${polygonId === undefined ? `#${index}` : `"${polygonId}" (#${index})`}: ${problem}`);
+    super(CODE, `Invalid polygon ${polygonId === undefined ? `#${index}` : `"${polygonId}" (#${index})`}: ${problem}`);
     this.index = index;
     this.polygonId = polygonId;
   }

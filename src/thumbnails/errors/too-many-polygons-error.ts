@@ -1,8 +1,10 @@
 import { BulwarkError } from '../../errors/bulwark-error.js';
 
+const CODE = 'ERR_BULWARK_TOO_MANY_POLYGONS';
+
 /** More polygons than `maxPolygons` were given for one image. */
 export class TooManyPolygonsError extends BulwarkError {
-  static readonly code = 'ERR_BULWARK_TOO_MANY_POLYGONS' as const;
+  static readonly code = CODE;
   override name = 'TooManyPolygonsError';
   /** How many polygons were given. */
   readonly count: number;
@@ -10,7 +12,7 @@ export class TooManyPolygonsError extends BulwarkError {
   readonly maxPolygons: number;
 
   constructor(count: number, maxPolygons: number) {
-    super(TooManyPolygonsError.code, `Too many polygons: ${count} given, at most ${maxPolygons} allowed (maxPolygons)`);
+    super(CODE, `Too many polygons: ${count} given, at most ${maxPolygons} allowed (maxPolygons)`);
     this.count = count;
     this.maxPolygons = maxPolygons;
   }
