@@ -40,6 +40,7 @@ export type { HttpClassifierOptions } from './classifiers/http.js';
 export { systemClock } from './internal/clock.js';
 export type { Clock } from './internal/clock.js';
 export type { SignalOptions } from './internal/options.js';
+export type { HookErrorHandler } from './internal/events.js';
 
 // Retry
 export { retry } from './retry/retry.js';

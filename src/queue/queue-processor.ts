@@ -4,19 +4,29 @@ import type { Verdict } from '../classifiers/classifier.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { sleep } from '../internal/abort.js';
 import { systemClock, type Clock } from '../internal/clock.js';
+import { Emitter, warnHookError, type HookErrorHandler } from '../internal/events.js';
 import { integer, number, optionalFunction } from '../internal/validate.js';
 import { exponentialDelay } from '../retry/backoff.js';
 import type { RetryOptions } from '../retry/options.js';
 import { RetryService } from '../retry/retry-service.js';
 import type { Job, JobSource } from './ports.js';
 
-/** What happened to one job, for metrics and logs. */
-export type QueueEvent<P> =
-  | { readonly type: 'acked'; readonly job: Job<P>; readonly attempts: number; readonly durationMs: number }
-  | { readonly type: 'retry-later'; readonly job: Job<P>; readonly attempts: number; readonly delayMs: number; readonly error: unknown; readonly verdict: Verdict | undefined }
-  | { readonly type: 'dead-lettered'; readonly job: Job<P>; readonly attempts: number; readonly reason: string; readonly error: unknown }
-  | { readonly type: 'released'; readonly job: Job<P> }
-  | { readonly type: 'settle-failed'; readonly job: Job<P>; readonly action: 'ack' | 'retryLater' | 'deadLetter' | 'release'; readonly error: unknown };
+/** The events of a {@link QueueProcessor}, by type: what happened to one job. Subscribe with `on(type, listener)`. */
+export interface QueueEvents<P> {
+  /** The job succeeded and was acknowledged. */
+  readonly acked: { readonly type: 'acked'; readonly job: Job<P>; readonly attempts: number; readonly durationMs: number };
+  /** The job failed retriably and was scheduled for a later delivery. */
+  readonly 'retry-later': { readonly type: 'retry-later'; readonly job: Job<P>; readonly attempts: number; readonly delayMs: number; readonly error: unknown; readonly verdict: Verdict | undefined };
+  /** The job failed for good (permanent error or `maxDeliveries`) and was dead-lettered. */
+  readonly 'dead-lettered': { readonly type: 'dead-lettered'; readonly job: Job<P>; readonly attempts: number; readonly reason: string; readonly error: unknown };
+  /** A claimed job was handed back unstarted at shutdown. */
+  readonly released: { readonly type: 'released'; readonly job: Job<P> };
+  /** Acknowledging, scheduling, dead-lettering or releasing a job failed at the source. */
+  readonly 'settle-failed': { readonly type: 'settle-failed'; readonly job: Job<P>; readonly action: 'ack' | 'retryLater' | 'deadLetter' | 'release'; readonly error: unknown };
+}
+
+/** Any {@link QueueEvents} event. */
+export type QueueEvent<P> = QueueEvents<P>[keyof QueueEvents<P>];
 
 /** What the handler receives with a job's payload. */
 export interface JobContext<P> {
@@ -29,7 +39,7 @@ export interface JobContext<P> {
 }
 
 /** Options of {@link QueueProcessor}. */
-export interface QueueProcessorOptions<P> {
+export interface QueueProcessorOptions {
   /**
    * Jobs handled at once. Minimum: `1`.
    * @default 5
@@ -67,14 +77,10 @@ export interface QueueProcessorOptions<P> {
    */
   readonly pollIntervalMs?: number;
   /**
-   * Every job's outcome (`acked`, `retry-later`, `dead-lettered`, `released`, `settle-failed`).
-   * @default undefined
-   * @example
-   * ```ts
-   * onEvent: (e) => e.type === 'dead-lettered' && log.error({ job: e.job.id, reason: e.reason }, 'job dead-lettered')
-   * ```
+   * Where an event listener's error goes (it never stops the worker).
+   * @default a process warning (`BulwarkHookWarning`)
    */
-  readonly onEvent?: (event: QueueEvent<P>) => void;
+  readonly onHookError?: HookErrorHandler;
   /** The clock, injectable for tests. @default the system clock */
   readonly clock?: Clock;
 }
@@ -121,7 +127,7 @@ export class QueueProcessor<P> {
   readonly #maxDeliveries: number;
   readonly #redelivery: (deliveries: number) => number;
   readonly #pollIntervalMs: number;
-  readonly #onEvent: ((event: QueueEvent<P>) => void) | undefined;
+  readonly #events: Emitter<QueueEvents<P>>;
   readonly #clock: Clock;
   readonly #limiter: ConcurrencyManager;
   #stopping = new AbortController();
@@ -134,7 +140,7 @@ export class QueueProcessor<P> {
   #attempts = 0;
   #totalMs = 0;
 
-  constructor(source: JobSource<P>, handler: (payload: P, context: JobContext<P>) => unknown, options: QueueProcessorOptions<P> = {}) {
+  constructor(source: JobSource<P>, handler: (payload: P, context: JobContext<P>) => unknown, options: QueueProcessorOptions = {}) {
     for (const method of ['pull', 'ack', 'retryLater', 'deadLetter'] as const) {
       if (typeof source?.[method] !== 'function') throw new InvalidOptionError('source', `a JobSource (missing ${method}())`, source);
     }
@@ -147,7 +153,7 @@ export class QueueProcessor<P> {
     this.#maxDeliveries = integer('maxDeliveries', options.maxDeliveries ?? 5, 1);
     this.#redelivery = optionalFunction('redeliveryDelayMs', options.redeliveryDelayMs) ?? ((d) => exponentialDelay(d, 1000, 2, 60_000));
     this.#pollIntervalMs = number('pollIntervalMs', options.pollIntervalMs ?? 1000, 0);
-    this.#onEvent = optionalFunction('onEvent', options.onEvent);
+    this.#events = new Emitter(optionalFunction('onHookError', options.onHookError) ?? warnHookError);
     const retry = options.retry instanceof RetryService ? options.retry : new RetryService({ maxAttempts: 2, initialDelayMs: 500, clock: this.#clock, ...options.retry });
     this.#batch = new BatchProcessor({ concurrency: this.#limiter, retry, batchSize: this.#batchSize, collectResults: false, operation: (job: Job<P>) => `Job ${job.id}`, clock: this.#clock });
   }
@@ -155,6 +161,20 @@ export class QueueProcessor<P> {
   /** Whether `start()` is running. */
   get isRunning(): boolean {
     return this.#running !== undefined;
+  }
+
+  /**
+   * Subscribes to one kind of event; returns the function that unsubscribes. A listener that throws
+   * is reported to `onHookError` and changes nothing.
+   *
+   * @example
+   * ```ts
+   * const off = worker.on('dead-lettered', (e) => log.error({ job: e.job.id, reason: e.reason }, 'job dead-lettered'));
+   * off();
+   * ```
+   */
+  on<K extends keyof QueueEvents<P>>(type: K, listener: (event: QueueEvents<P>[K]) => void): () => void {
+    return this.#events.on(type, listener);
   }
 
   /** Counters since creation. */
@@ -240,7 +260,7 @@ export class QueueProcessor<P> {
           const entry = started.get(job.id);
           const durationMs = entry === undefined ? 0 : this.#clock.now() - entry.at;
           this.#totalMs += durationMs;
-          this.#onEvent?.({ type: 'acked', job, attempts: entry?.attempts ?? 1, durationMs });
+          this.#events.emit('acked', { type: 'acked', job, attempts: entry?.attempts ?? 1, durationMs });
         }),
       );
     }
@@ -257,7 +277,7 @@ export class QueueProcessor<P> {
     if (verdict !== undefined && !verdict.retriable) {
       if (await this.#settle(job, 'deadLetter', () => this.#source.deadLetter(job, { error, reason: verdict.reason }))) {
         this.#dead++;
-        this.#onEvent?.({ type: 'dead-lettered', job, attempts, reason: verdict.reason, error });
+        this.#events.emit('dead-lettered', { type: 'dead-lettered', job, attempts, reason: verdict.reason, error });
       }
       return;
     }
@@ -265,14 +285,14 @@ export class QueueProcessor<P> {
       const reason = `failed on ${job.deliveries} deliveries (maxDeliveries ${this.#maxDeliveries})`;
       if (await this.#settle(job, 'deadLetter', () => this.#source.deadLetter(job, { error, reason }))) {
         this.#dead++;
-        this.#onEvent?.({ type: 'dead-lettered', job, attempts, reason, error });
+        this.#events.emit('dead-lettered', { type: 'dead-lettered', job, attempts, reason, error });
       }
       return;
     }
     const delayMs = Math.max(this.#redelivery(job.deliveries), verdict?.retriable === true ? (verdict.delayMs ?? 0) : 0);
     if (await this.#settle(job, 'retryLater', () => this.#source.retryLater(job, { delayMs, error }))) {
       this.#retried++;
-      this.#onEvent?.({ type: 'retry-later', job, attempts, delayMs, error, verdict });
+      this.#events.emit('retry-later', { type: 'retry-later', job, attempts, delayMs, error, verdict });
     }
   }
 
@@ -281,7 +301,7 @@ export class QueueProcessor<P> {
     const ok = await this.#settle(job, 'release', () => (release === undefined ? this.#source.retryLater(job, { delayMs: 0, error: undefined }) : release.call(this.#source, [job])));
     if (ok) {
       this.#released++;
-      this.#onEvent?.({ type: 'released', job });
+      this.#events.emit('released', { type: 'released', job });
     }
   }
 
@@ -291,8 +311,8 @@ export class QueueProcessor<P> {
       await call();
       return true;
     } catch (error) {
-      if (this.#onEvent === undefined) throw error;
-      this.#onEvent({ type: 'settle-failed', job, action, error });
+      if (!this.#events.has('settle-failed')) throw error;
+      this.#events.emit('settle-failed', { type: 'settle-failed', job, action, error });
       return false;
     }
   }

@@ -108,8 +108,9 @@ describe('error classes and guards', () => {
 
   it('guards recognise errors made by another copy of the package (a fresh module graph)', async () => {
     vi.resetModules();
-    const other = (await import('../../src/index.js?copy')) as typeof core;
-    const otherThumbnails = (await import('../../src/thumbnails/index.js?copy')) as typeof thumbnails;
+    const copy = (path: string): Promise<unknown> => import(/* @vite-ignore */ `${path}?copy`);
+    const other = (await copy('../../src/index.js')) as typeof core;
+    const otherThumbnails = (await copy('../../src/thumbnails/index.js')) as typeof thumbnails;
     expect(other.RetryExhaustedError).not.toBe(RetryExhaustedError);
     const foreign = new other.RetryExhaustedError({ attempts: 2, errors: [1, 2], elapsedMs: 0, reason: 'budget', verdict: { retriable: true, reason: 'r' } });
     expect(foreign).not.toBeInstanceOf(RetryExhaustedError);

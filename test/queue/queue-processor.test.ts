@@ -39,7 +39,8 @@ describe('QueueProcessor', () => {
     const worker = new QueueProcessor(source, async (payload) => {
       if (payload === 'broken') throw new PermanentError('bad payload');
       if (payload === 'flaky' && ++flakyCalls <= 2) throw transient(() => 0, 'flaky');
-    }, { retry: { maxAttempts: 1 }, onEvent: (e) => events.push(e), redeliveryDelayMs: () => 0 });
+    }, { retry: { maxAttempts: 1 }, redeliveryDelayMs: () => 0 });
+    for (const type of ['acked', 'retry-later', 'dead-lettered', 'released', 'settle-failed'] as const) worker.on(type, (e) => events.push(e));
     expect(await worker.runOnce()).toBe(3);
     expect(source.acked.map((j) => j.id)).toEqual(['ok']);
     expect(source.deadLettered.map((d) => [d.job.id, d.reason])).toEqual([['broken', 'PermanentError']]);
@@ -56,7 +57,8 @@ describe('QueueProcessor', () => {
     const source = new MemoryJobSource<number>({ clock });
     source.add(1, 'always-failing');
     const delays: number[] = [];
-    const worker = new QueueProcessor(source, () => Promise.reject(transient(() => 0.9, 'x')), { retry: { maxAttempts: 1 }, maxDeliveries: 3, clock, onEvent: (e) => e.type === 'retry-later' && delays.push(e.delayMs) });
+    const worker = new QueueProcessor(source, () => Promise.reject(transient(() => 0.9, 'x')), { retry: { maxAttempts: 1 }, maxDeliveries: 3, clock });
+    worker.on('retry-later', (e) => delays.push(e.delayMs));
     expect(await worker.runOnce()).toBe(1);
     expect(await worker.runOnce()).toBe(0); // not due yet
     clock.advance(1000);
@@ -150,7 +152,9 @@ describe('QueueProcessor', () => {
     inner.add(1);
     const source: JobSource<number> = { pull: (n) => inner.pull(n), ack: () => Promise.reject(new Error('source down')), retryLater: (j, d) => inner.retryLater(j, d), deadLetter: (j, d) => inner.deadLetter(j, d) };
     const events: Array<QueueEvent<number>> = [];
-    await new QueueProcessor(source, () => undefined, { onEvent: (e) => events.push(e) }).runOnce();
+    const worker = new QueueProcessor(source, () => undefined);
+    worker.on('settle-failed', (e) => events.push(e));
+    await worker.runOnce();
     expect(events).toMatchObject([{ type: 'settle-failed', action: 'ack', job: { id: 'job-1' } }]);
     await expect(new QueueProcessor({ ...source, pull: () => inner.pull(1).then(() => [{ id: 'job-1', payload: 1, deliveries: 1 }]) }, () => undefined).runOnce()).rejects.toThrow('source down');
   });

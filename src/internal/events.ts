@@ -1,0 +1,71 @@
+/** Where a hook's or listener's error goes: it never changes the outcome of the work that called it. */
+export type HookErrorHandler = (error: unknown, hook: string) => void;
+
+/**
+ * The default {@link HookErrorHandler}: a process warning (printed on stderr by default, observable
+ * with `process.on('warning')`), `console.error` where there is no `process`. Never throws.
+ */
+export const warnHookError: HookErrorHandler = (error, hook) => {
+  try {
+    const detail = error instanceof Error ? error : new Error(String(error));
+    const emit = (globalThis as { process?: { emitWarning?: (warning: Error, options: { type: string; code: string; detail: string }) => void } }).process?.emitWarning;
+    if (typeof emit === 'function') emit(detail, { type: 'BulwarkHookWarning', code: 'BULWARK_HOOK_ERROR', detail: `thrown by ${hook}; the work's outcome is unchanged` });
+    else console.error(`bulwark: ${hook} threw`, error);
+  } catch {
+    // Reporting must never throw into the work.
+  }
+};
+
+/** Calls `report` without letting it throw. */
+export function reportHookError(report: HookErrorHandler, error: unknown, hook: string): void {
+  try {
+    report(error, hook);
+  } catch {
+    warnHookError(error, hook);
+  }
+}
+
+/**
+ * @internal A typed event hub: `on(type, listener)` returns its unsubscribe function. A listener that
+ * throws is reported to `onError` and the others still run; emitting with no listener costs one lookup.
+ */
+export class Emitter<M extends object> {
+  readonly #listeners = new Map<keyof M, ReadonlyArray<(event: never) => void>>();
+  readonly #onError: HookErrorHandler;
+
+  constructor(onError: HookErrorHandler) {
+    this.#onError = onError;
+  }
+
+  on<K extends keyof M>(type: K, listener: (event: M[K]) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    // Copy on write: a listener that subscribes or unsubscribes during an emit does not disturb it.
+    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener as (event: never) => void]);
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      const list = this.#listeners.get(type) ?? [];
+      const index = list.indexOf(listener as (event: never) => void);
+      const next = index === -1 ? list : [...list.slice(0, index), ...list.slice(index + 1)];
+      if (next.length === 0) this.#listeners.delete(type);
+      else this.#listeners.set(type, next);
+    };
+  }
+
+  has(type: keyof M): boolean {
+    return this.#listeners.has(type);
+  }
+
+  emit<K extends keyof M>(type: K, event: M[K]): void {
+    const list = this.#listeners.get(type);
+    if (list === undefined) return;
+    for (const listener of list) {
+      try {
+        (listener as (event: M[K]) => void)(event);
+      } catch (error) {
+        reportHookError(this.#onError, error, `listener for '${String(type)}'`);
+      }
+    }
+  }
+}
