@@ -1,16 +1,23 @@
 #!/usr/bin/env node
-// Runs every benchmark in its own process (with --expose-gc), prints the tables, and records them in
-// bench/README.md between the RESULTS markers. `npm run bench` builds first. Never pass/fail.
-// Pick some: `node bench/run.mjs retry limiter`.
+// Runs every benchmark in its own process (with --expose-gc), prints the tables, and writes them to
+// bench/.results/latest.md (untracked: bench/README.md holds the recorded run, updated by hand after a
+// quiet full run). `npm run bench` builds first. Never pass/fail.
+// Pick some: `node bench/run.mjs retry limiter`. `--quick` (`npm run bench:quick`): smaller sizes, fewer
+// rounds, no thread-pool sweep: under a minute, for a smoke check of the ratios, not for the record.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const all = ['limiter', 'queued-memory', 'retry', 'batch', 'thumbnails', 'thumbnails-threadpool', 'bundle'];
-const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
+const quick = process.argv.includes('--quick');
+const named = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const chosen = named.length > 0 ? named : quick ? all.filter((name) => name !== 'thumbnails-threadpool') : all;
+// Quick sizes: each benchmark reads its size from the environment.
+const QUICK_ENV = { BENCH_ROUNDS: '3', BENCH_TASKS: '50000', BENCH_QUEUED: '200000', BENCH_CALLS: '50000', BENCH_ITEMS: '100000', BENCH_IMAGES: '23' };
+const env = quick ? { ...QUICK_ENV, ...process.env } : process.env;
 
 function table(rows) {
   const keys = Object.keys(rows[0] ?? {});
@@ -24,7 +31,7 @@ for (const name of chosen) {
   const args = ['--expose-gc', '--max-old-space-size=8192', join(here, file), ...(name === 'thumbnails-threadpool' ? ['--threadpool'] : [])];
   process.stderr.write(`running ${name}…\n`);
   const started = Date.now();
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], cwd: join(here, '..') });
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], cwd: join(here, '..'), env });
   const result = JSON.parse(out.trim().split('\n').at(-1));
   const notes = Object.entries(result.notes ?? {}).map(([k, v]) => `${k}: ${v}`).join('; ');
   const section = `### ${result.name}\n\n${notes ? `${notes}\n\n` : ''}${table(result.rows)}\n\n_${((Date.now() - started) / 1000).toFixed(0)} s_`;
@@ -34,12 +41,9 @@ for (const name of chosen) {
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}. One run; medians of rounds where a benchmark repeats.`;
-if (chosen.length === all.length) {
-  const readme = join(here, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const start = '<!-- RESULTS:START -->';
-  const end = '<!-- RESULTS:END -->';
-  const updated = text.slice(0, text.indexOf(start) + start.length) + `\n${header}\n\n${sections.join('\n\n')}\n` + text.slice(text.indexOf(end));
-  writeFileSync(readme, updated);
-  console.log(`\nRecorded in ${readme}`);
-}
+
+const results = join(here, '.results');
+mkdirSync(results, { recursive: true });
+const file = join(results, 'latest.md');
+writeFileSync(file, `${header}${quick ? ' Quick mode (--quick): reduced sizes, indicative only.' : ''}\n\n${sections.join('\n\n')}\n`);
+console.log(`\nWritten to ${file}`);
