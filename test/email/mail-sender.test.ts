@@ -123,25 +123,40 @@ describe('createMailSender against a real SMTP server', () => {
   });
 
   it('server down, then up: delivered', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    let starting: ReturnType<typeof smtp> | undefined;
-    const errors: string[] = [];
-    // The backoff ends only once the server (started during the backoff) is listening.
-    const clock: Clock = { now: () => Date.now(), setTimeout: (cb) => { void (starting ?? Promise.resolve()).then(cb); return 0; }, clearTimeout: () => {} };
-    const mail = createMailSender((m: typeof message) => transport(port).sendMail(m), {
-      jitter: 'none',
-      clock,
-      onRetry: ({ error }) => {
-        errors.push((error as { code?: string }).code ?? '');
-        starting ??= smtp([], {}, port);
-      },
+    // A front door on its own port: while "down" it drops every connection at once; once "up" it
+    // forwards to a real SMTP server. No port is closed and reused (another process could take it).
+    const upstream = await smtp([]);
+    let up = false;
+    const front = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      if (!up) {
+        socket.destroy();
+        return;
+      }
+      const back = net.connect(upstream.port, '127.0.0.1');
+      back.on('error', () => socket.destroy());
+      socket.pipe(back).pipe(socket);
     });
-    await mail.send(message);
-    expect(errors).toEqual(['ESOCKET']);
-    expect((await starting)?.accepted).toHaveLength(1);
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
+    const port = (front.address() as AddressInfo).port;
+    const errors: string[] = [];
+    try {
+      const mail = createMailSender((m: typeof message) => transport(port).sendMail(m), {
+        jitter: 'none',
+        clock: recordingClock(),
+        onRetry: ({ error }) => {
+          errors.push((error as { code?: string }).code ?? '');
+          up = true;
+        },
+      });
+      await mail.send(message);
+    } finally {
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    }
+    expect(errors).toHaveLength(1);
+    expect(['ECONNECTION', 'ESOCKET']).toContain(errors[0]);
+    expect(upstream.accepted).toHaveLength(1);
+    expect(upstream.accepted[0]).toContain('Subject: Your thumbnails are ready');
   });
 
   it('a dead-letter callback that throws is reported on the error, not lost', async () => {

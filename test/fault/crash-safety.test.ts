@@ -2,7 +2,7 @@
 // Afterwards no partially written thumbnail exists under any key, the repository never points to a
 // missing file, and regenerateMissing completes the batch.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -40,11 +40,15 @@ describe('crash safety', () => {
     const journal = join(store, 'journal.jsonl');
     const proc = spawn(process.execPath, [child, store], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<NodeJS.Signals | null>((resolveExit) => proc.on('exit', (_code, signal) => resolveExit(signal)));
-    // Kill once a few thumbnails are recorded, while others are being written.
-    for (let waited = 0; waited < 60_000; waited += 5) {
-      if (existsSync(journal) && readFileSync(journal, 'utf8').split('\n').length > 6) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    // Kill once a few thumbnails are recorded (the child says so on stdout), while others are being written.
+    await new Promise<void>((resolveRecorded, rejectRecorded) => {
+      let recordedLines = 0;
+      proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        recordedLines += chunk.split('\n').filter((line) => line === 'recorded').length;
+        if (recordedLines >= 6) resolveRecorded();
+      });
+      proc.on('exit', () => rejectRecorded(new Error('the child finished before it could be killed')));
+    });
     proc.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
