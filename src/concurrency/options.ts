@@ -74,7 +74,7 @@ export interface RunOptions {
   readonly key?: string;
 }
 
-/** The manager's state, in the shape the segmentation backend already reports. */
+/** The manager's state: the segmentation backend's `{ active, queued, maxConcurrent }`, with `maxConcurrent` renamed `concurrency` (one name for one idea). */
 export interface ConcurrencyStatus {
   /** Tasks running now. */
   readonly active: number;
