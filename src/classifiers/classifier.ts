@@ -68,20 +68,37 @@ export function permanent(reason: string): Verdict {
 }
 
 /**
- * @internal Walks an error and its `cause` chain (and the first error of an `AggregateError`),
- * at most `depth` levels, calling `visit` until it returns a verdict.
+ * @internal Runs `visit` on an error, then on what it wraps — every error of an `AggregateError`
+ * (`errors`), then its `cause` — breadth first, at most `limit` values, each once (cycles end), until
+ * `visit` returns a verdict. Every built-in classifier walks this way, so an HTTP 503 wrapped in a
+ * `cause`, or an `ECONNREFUSED` inside undici's `fetch failed` or happy-eyeballs' `AggregateError`,
+ * is judged like the bare error.
  */
-export function walkCauses(error: unknown, visit: (value: unknown) => Verdict | undefined, depth = 4): Verdict | undefined {
-  let current: unknown = error;
-  for (let level = 0; level < depth && current !== undefined && current !== null; level++) {
-    const verdict = visit(current);
-    if (verdict !== undefined) return verdict;
-    const errors = prop(current, 'errors');
-    if (Array.isArray(errors) && errors.length > 0) {
-      const inner = visit(errors[0]);
-      if (inner !== undefined) return inner;
+export function walkCauses(error: unknown, visit: (value: unknown) => Verdict | undefined, limit = 16): Verdict | undefined {
+  const verdict = visit(error);
+  if (verdict !== undefined) return verdict;
+  const cause = prop(error, 'cause');
+  const errors = prop(error, 'errors');
+  if (cause === undefined && !Array.isArray(errors)) return undefined;
+  const queue: unknown[] = [];
+  const seen = new Set<unknown>([error]);
+  const enqueue = (value: unknown): void => {
+    if ((typeof value === 'object' || typeof value === 'function') && value !== null && !seen.has(value)) {
+      seen.add(value);
+      queue.push(value);
     }
-    current = prop(current, 'cause');
+  };
+  const children = (value: unknown): void => {
+    const list = prop(value, 'errors');
+    if (Array.isArray(list)) for (const inner of list.slice(0, limit)) enqueue(inner);
+    enqueue(prop(value, 'cause'));
+  };
+  children(error);
+  for (let i = 0; i < queue.length && i < limit; i++) {
+    const value = queue[i];
+    const found = visit(value);
+    if (found !== undefined) return found;
+    children(value);
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { permanent, retriable, type ErrorClassifier, type Verdict } from './classifier.js';
+import { permanent, retriable, walkCauses, type ErrorClassifier, type Verdict } from './classifier.js';
 import { prop, stringCode } from './inspect.js';
 
 /** SQLSTATE codes (PostgreSQL, and the standard) worth retrying. Class `08` is matched as a prefix. */
@@ -43,18 +43,7 @@ function sqlState(code: string): Verdict {
   return permanent(`database SQLSTATE ${code}`);
 }
 
-/**
- * Classifies database errors:
- * - PostgreSQL (`pg`, `postgres`): SQLSTATE in `code` — `40001` serialization failure, `40P01`
- *   deadlock, the whole connection class `08…`, `57P01`/`57P02`/`57P03` shutdown, `53300` too many
- *   connections, `55P03` lock not available are retriable; every other SQLSTATE (constraint
- *   violations `23…`, syntax `42…`, data `22…`, statement timeout `57014`) is permanent.
- * - Prisma: `P1001`, `P1002`, `P1008`, `P1017`, `P2024`, `P2034` retriable; other `P…` codes permanent.
- *   `PrismaClientInitializationError` carries its code in `errorCode`, which is read too.
- * - MySQL (`mysql2`): deadlock, lock wait timeout, too many connections, lost connection retriable;
- *   other `ER_…` errors permanent.
- */
-export const databaseClassifier: ErrorClassifier = (error) => {
+function visit(error: unknown): Verdict | undefined {
   const code = stringCode(error) ?? stringCode(error, 'errorCode');
   if (code !== undefined) {
     if (PRISMA.test(code)) {
@@ -73,4 +62,17 @@ export const databaseClassifier: ErrorClassifier = (error) => {
   const state = stringCode(error, 'sqlState');
   if (state !== undefined && SQLSTATE.test(state)) return sqlState(state);
   return undefined;
-};
+}
+
+/**
+ * Classifies database errors:
+ * - PostgreSQL (`pg`, `postgres`): SQLSTATE in `code` — `40001` serialization failure, `40P01`
+ *   deadlock, the whole connection class `08…`, `57P01`/`57P02`/`57P03` shutdown, `53300` too many
+ *   connections, `55P03` lock not available are retriable; every other SQLSTATE (constraint
+ *   violations `23…`, syntax `42…`, data `22…`, statement timeout `57014`) is permanent.
+ * - Prisma: `P1001`, `P1002`, `P1008`, `P1017`, `P2024`, `P2034` retriable; other `P…` codes permanent.
+ *   `PrismaClientInitializationError` carries its code in `errorCode`, which is read too.
+ * - MySQL (`mysql2`): deadlock, lock wait timeout, too many connections, lost connection retriable;
+ *   other `ER_…` errors permanent.
+ */
+export const databaseClassifier: ErrorClassifier = (error) => walkCauses(error, visit);

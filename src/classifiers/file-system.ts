@@ -1,4 +1,4 @@
-import { permanent, retriable, type ErrorClassifier } from './classifier.js';
+import { permanent, retriable, walkCauses, type ErrorClassifier, type Verdict } from './classifier.js';
 import { stringCode } from './inspect.js';
 
 /** Contention that clears by itself: a file is locked, the process or system ran out of descriptors. */
@@ -26,6 +26,14 @@ const PERMANENT = new Set([
   'EBADF',
 ]);
 
+function visit(error: unknown): Verdict | undefined {
+  const code = stringCode(error);
+  if (code === undefined) return undefined;
+  if (RETRIABLE.has(code)) return retriable(`file-system ${code}`);
+  if (PERMANENT.has(code)) return permanent(`file-system ${code}`);
+  return undefined;
+}
+
 /**
  * Classifies Node file-system errors by their `code` (never by message text).
  *
@@ -33,10 +41,4 @@ const PERMANENT = new Set([
  * Permanent: `ENOENT`, `EACCES`, `EPERM`, `EISDIR`, `ENOTDIR`, `ENOSPC`, `EDQUOT`, `EROFS`,
  * `ENAMETOOLONG`, `ELOOP`, `EEXIST`, `ENOTEMPTY`, `EXDEV`, `EBADF`.
  */
-export const fileSystemClassifier: ErrorClassifier = (error) => {
-  const code = stringCode(error);
-  if (code === undefined) return undefined;
-  if (RETRIABLE.has(code)) return retriable(`file-system ${code}`);
-  if (PERMANENT.has(code)) return permanent(`file-system ${code}`);
-  return undefined;
-};
+export const fileSystemClassifier: ErrorClassifier = (error) => walkCauses(error, visit);

@@ -1,4 +1,4 @@
-import { permanent, retriable, type ErrorClassifier } from './classifier.js';
+import { permanent, retriable, walkCauses, type ErrorClassifier, type Verdict } from './classifier.js';
 import { prop } from './inspect.js';
 
 /** Statuses worth retrying: timeout, too early, rate-limited, and the transient server errors. */
@@ -63,12 +63,12 @@ export function parseRetryAfter(value: string, now: number): number | undefined 
  * Builds an HTTP classifier. It reads a status from a fetch `Response` (for `retryOnResult`), or from
  * an error carrying `status`, `statusCode`, `response.status` (axios, ky) or `response.statusCode`
  * (got). A `Retry-After` header (seconds or HTTP date) on a retriable response becomes the verdict's
- * `delayMs`; the retry loop caps it at `maxDelayMs`.
+ * `delayMs`; the retry loop waits it exactly, up to its `maxRetryAfterMs`.
  */
 export function createHttpClassifier(options: HttpClassifierOptions = {}): ErrorClassifier {
   const statuses = new Set(options.retriableStatuses ?? DEFAULT_RETRIABLE_STATUSES);
   const now = options.now ?? Date.now;
-  return (error) => {
+  const visit = (error: unknown): Verdict | undefined => {
     const status = statusOf(error);
     if (status === undefined || status < 400) return undefined;
     if (!statuses.has(status)) return permanent(`http ${status}`);
@@ -77,6 +77,7 @@ export function createHttpClassifier(options: HttpClassifierOptions = {}): Error
     const delayMs = retryAfter === undefined ? undefined : parseRetryAfter(retryAfter, now());
     return retriable(`http ${status}`, delayMs);
   };
+  return (error) => walkCauses(error, visit);
 }
 
 /**

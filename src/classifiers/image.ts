@@ -1,56 +1,83 @@
-import { permanent, type ErrorClassifier } from './classifier.js';
+import { permanent, walkCauses, type ErrorClassifier, type Verdict } from './classifier.js';
 import { prop, stringCode } from './inspect.js';
 
 /**
- * Fragments of sharp/libvips decoder messages. sharp's errors carry no `code`, so this is the one
- * classifier that reads messages; each fragment names a property of the bytes, which another
- * attempt on the same bytes cannot change.
+ * Phrases only sharp and libvips write: matched in any error without a `code`. sharp's errors carry
+ * no `code`, so this is the one classifier that reads messages, and only where the phrase cannot come
+ * from anything else (a generic "truncated" or "corrupt" could be an upstream HTTP body: not here).
  */
-const PERMANENT_MESSAGES: readonly string[] = [
-  'unsupported image format',
-  'premature end',
-  'corrupt',
-  'truncated',
+const UNAMBIGUOUS: readonly string[] = [
+  'contains unsupported image format',
   'input buffer is empty',
   'input buffer has corrupt header',
   'input image exceeds pixel limit',
   'is not a known file format',
+  'vipsjpeg: ',
+  'vipspng: ',
+  'tiff2vips: ',
+  'webp2vips: ',
+  'gifload: ',
+  'heifload: ',
+  'libpng read error',
+  'premature end of jpeg file',
+  'corrupt jpeg data',
+  'improper call to jpeg library',
+  'image to composite must have same dimensions or smaller',
+  'warning treated as error due to failon',
+];
+
+/**
+ * More fragments, true of sharp's errors but too generic for errors of unknown origin: used only
+ * where the error is known to come from sharp (bulwark/thumbnails' renderer).
+ */
+const FROM_SHARP: readonly string[] = [
+  ...UNAMBIGUOUS,
+  'unsupported image format',
+  'premature end',
+  'corrupt',
+  'truncated',
   'not a known image format',
   'bad seek',
   'crc error',
   'bad huffman',
   'invalid sos parameters',
   'insufficient image data',
-  'libpng read error',
   'not a png file',
   'not a jpeg file',
-  'improper call to jpeg library',
-  'vipsjpeg: ',
-  'tiff2vips: ',
-  'webp2vips: ',
   'unable to decode',
-  'image to composite must have same dimensions or smaller',
   // sharp's failOn: the decoder reported a problem with the data (its detail may be missing).
   'warning treated as error',
   'not enough data',
   'error in tile',
 ];
 
-/**
- * Classifies image decoding errors as permanent: bulwark's `ImageDecodeError` and
- * `ImageTooLargeError` (by code), and sharp/libvips errors whose message reports unsupported, truncated or
- * corrupt input ("Input buffer contains unsupported image format", "VipsJpeg: Premature end of JPEG
- * file", "Input image exceeds pixel limit", …). Never retriable: the same bytes fail the same way.
- */
-export const imageClassifier: ErrorClassifier = (error) => {
-  const code = stringCode(error);
-  if (code === 'ERR_BULWARK_IMAGE_DECODE') return permanent('image decode');
-  if (code === 'ERR_BULWARK_IMAGE_TOO_LARGE') return permanent('image too large');
+function matchMessage(error: unknown, fragments: readonly string[]): Verdict | undefined {
   const message = prop(error, 'message');
-  if (typeof message !== 'string' || code !== undefined) return undefined;
+  if (typeof message !== 'string') return undefined;
   const lower = message.toLowerCase();
-  for (const fragment of PERMANENT_MESSAGES) {
+  for (const fragment of fragments) {
     if (lower.includes(fragment)) return permanent(`image ${fragment.replace(/[: ]+$/, '')}`);
   }
   return undefined;
-};
+}
+
+function visit(error: unknown): Verdict | undefined {
+  const code = stringCode(error);
+  if (code === 'ERR_BULWARK_IMAGE_DECODE') return permanent('image decode');
+  if (code === 'ERR_BULWARK_IMAGE_TOO_LARGE') return permanent('image too large');
+  return code === undefined ? matchMessage(error, UNAMBIGUOUS) : undefined;
+}
+
+/** @internal The verdict on an error known to come from sharp: the broader fragment list applies. */
+export function sharpErrorVerdict(error: unknown): Verdict | undefined {
+  return stringCode(error) === undefined ? matchMessage(error, FROM_SHARP) : undefined;
+}
+
+/**
+ * Classifies image decoding errors as permanent: bulwark's `ImageDecodeError` and
+ * `ImageTooLargeError` (by code), and sharp/libvips errors whose message can only come from them
+ * ("Input buffer contains unsupported image format", "VipsJpeg: Premature end of JPEG file", "Input
+ * image exceeds pixel limit", …). Never retriable: the same bytes fail the same way. A message like
+ * "Upstream response truncated" is not an image error and gets no opinion.
+ */
+export const imageClassifier: ErrorClassifier = (error) => walkCauses(error, visit);

@@ -5,6 +5,7 @@ import { fileSystemClassifier } from './file-system.js';
 import { httpClassifier } from './http.js';
 import { imageClassifier } from './image.js';
 import { networkClassifier } from './network.js';
+import { programmingClassifier } from './programming.js';
 import { smtpClassifier } from './smtp.js';
 
 /** The built-in classifiers, one per kind of dependency. */
@@ -23,6 +24,8 @@ export const classifiers: {
   readonly image: ErrorClassifier;
   /** bulwark's own errors: timeouts retriable, the rest permanent. */
   readonly bulwark: ErrorClassifier;
+  /** `TypeError`, `ReferenceError`, `SyntaxError` permanent (bugs), except `fetch`'s network failures. */
+  readonly programming: ErrorClassifier;
 } = {
   network: networkClassifier,
   fileSystem: fileSystemClassifier,
@@ -31,11 +34,13 @@ export const classifiers: {
   http: httpClassifier,
   image: imageClassifier,
   bulwark: bulwarkClassifier,
+  programming: programmingClassifier,
 };
 
 /**
  * Every built-in classifier composed, most specific first: bulwark, SMTP, HTTP, database, file
- * system, network, image. Returns `undefined` for errors none recognises; the retry loop then applies
+ * system, network, image, then programming errors (so a `fetch failed` whose `cause` is a known
+ * network code is judged by that code). Each walks `cause` chains and `AggregateError`s. Returns `undefined` for errors none recognises; the retry loop then applies
  * its `unknownErrorVerdict` (retriable by default).
  */
 export const defaultClassifier: ErrorClassifier = /* @__PURE__ */ composeClassifiers(
@@ -46,4 +51,5 @@ export const defaultClassifier: ErrorClassifier = /* @__PURE__ */ composeClassif
   fileSystemClassifier,
   networkClassifier,
   imageClassifier,
+  programmingClassifier,
 );

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import { startTimer, type Clock } from './clock.js';
 
 /** The reason an aborted signal carries (an `AbortError` DOMException when none was given). */
 export function abortReason(signal: AbortSignal): unknown {
@@ -11,21 +11,29 @@ export function neverAbortedSignal(): AbortSignal {
   return (never ??= new AbortController().signal);
 }
 
+const resolved = Promise.resolve();
+
 /**
- * Resolves after `ms` on `clock`; rejects at once with the signal's reason when it aborts (or has).
- * The timer and the listener are both released either way.
+ * Resolves after `ms` on `clock` (at once, without a timer, for `0`); rejects at once with the
+ * signal's reason when it aborts (or has). The timer and the listener are both released either way.
  */
-export function sleep(ms: number, clock: Clock, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, clock: Clock, signal?: AbortSignal, unref = false): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
+  if (ms <= 0) return resolved;
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
-      clock.clearTimeout(handle);
+      timer.cancel();
       reject(abortReason(signal as AbortSignal));
     };
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const timer = startTimer(
+      clock,
+      ms,
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      unref,
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

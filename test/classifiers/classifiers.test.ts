@@ -162,12 +162,14 @@ describe('http classifier', () => {
 
 describe('image classifier', () => {
   table(classifiers.image, [
-    ['unsupported format', new Error('Input buffer contains unsupported image format'), P('image unsupported image format')],
-    ['premature end', new Error('VipsJpeg: Premature end of JPEG file'), P('image premature end')],
-    ['corrupt', new Error('pngload_buffer: libpng read error: IDAT: incorrect data check (corrupt)'), P('image corrupt')],
+    ['unsupported format', new Error('Input buffer contains unsupported image format'), P('image contains unsupported image format')],
+    ['premature end', new Error('VipsJpeg: Premature end of JPEG file'), P('image vipsjpeg')],
+    ['corrupt', new Error('pngload_buffer: libpng read error: IDAT: incorrect data check (corrupt)'), P('image libpng read error')],
     ['pixel limit', new Error('Input image exceeds pixel limit'), P('image input image exceeds pixel limit')],
     ['empty buffer', new Error('Input Buffer is empty'), P('image input buffer is empty')],
-    ['failOn without detail', new Error('Warning treated as error due to failOn setting'), P('image warning treated as error')],
+    ['failOn without detail', new Error('Warning treated as error due to failOn setting'), P('image warning treated as error due to failon')],
+    ['a generic "truncated" is not an image error', new Error('Upstream response truncated'), undefined],
+    ['a generic "corrupt" is not an image error', new Error('cache entry corrupt'), undefined],
     ['a coded error is not judged by its message', err('EBUSY', {}, 'corrupt'), undefined],
     ['an unrelated message', new Error('socket hang up'), undefined],
   ]);
@@ -208,7 +210,7 @@ describe('bulwark classifier and composition', () => {
     expect(defaultClassifier(err('P2034'))).toEqual(R('database Prisma P2034'));
     expect(defaultClassifier(err('EENVELOPE', { responseCode: 451 }))).toEqual(R('smtp 451'));
     expect(defaultClassifier({ status: 404 })).toEqual(P('http 404'));
-    expect(defaultClassifier(new Error('Input buffer contains unsupported image format'))).toEqual(P('image unsupported image format'));
+    expect(defaultClassifier(new Error('Input buffer contains unsupported image format'))).toEqual(P('image contains unsupported image format'));
     expect(defaultClassifier('a string')).toBeUndefined();
     expect(defaultClassifier(undefined)).toBeUndefined();
     // A getter that throws does not break classification.
