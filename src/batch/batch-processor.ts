@@ -1,11 +1,11 @@
-import { ConcurrencyManager } from '../concurrency/concurrency-manager.js';
+import { isConcurrencyManager, type ConcurrencyManager } from '../concurrency/concurrency-manager.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { neverAbortedSignal } from '../internal/abort.js';
 import { Channel } from '../internal/channel.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { integer, number, optionalBoolean, optionalFunction, optionalSignal } from '../internal/validate.js';
 import type { RetryOutcome } from '../retry/retry.js';
-import { RetryService } from '../retry/retry-service.js';
+import { isRetryService, RetryService } from '../retry/retry-service.js';
 import type {
   BatchContext,
   BatchInput,
@@ -311,7 +311,7 @@ export class BatchProcessor {
     const concurrency = options.concurrency ?? 5;
     let manager: ConcurrencyManager | undefined;
     let workers: number;
-    if (concurrency instanceof ConcurrencyManager) {
+    if (isConcurrencyManager(concurrency)) {
       manager = concurrency;
       workers = Number.isFinite(concurrency.concurrency) ? concurrency.concurrency : 1000;
     } else {
@@ -322,7 +322,7 @@ export class BatchProcessor {
       workers,
       manager,
       batchSize: integer('batchSize', options.batchSize ?? 100, 1),
-      retry: retry === undefined ? undefined : retry instanceof RetryService ? retry : new RetryService(retry),
+      retry: retry === undefined ? undefined : isRetryService(retry) ? retry : new RetryService(retry),
       operation: optionalFunction('operation', options.operation as ((item: unknown, index: number) => string) | undefined),
       stopOnError: optionalBoolean('stopOnError', options.stopOnError) ?? false,
       collectResults: optionalBoolean('collectResults', options.collectResults) ?? true,

@@ -62,6 +62,13 @@ interface Frame {
 }
 let contextStorage: AsyncLocalStorage<Frame> | undefined;
 
+const BRAND = Symbol.for('bulwark.ConcurrencyManager');
+
+/** @internal Whether `value` is a `ConcurrencyManager` of any copy of bulwark (a brand, not `instanceof`). */
+export function isConcurrencyManager(value: unknown): value is ConcurrencyManager {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+}
+
 /**
  * Runs async tasks with at most `concurrency` at once; the rest wait in a queue (FIFO within a
  * priority) that never drops a task silently: every `run` promise settles — with the task's result,
@@ -109,6 +116,11 @@ export class ConcurrencyManager {
     this.#clock = options.clock ?? systemClock;
     this.#frame = { manager: this, parent: undefined };
     if (this.#reentrant !== 'off') contextStorage ??= new AsyncLocalStorage<Frame>();
+  }
+
+  /** @internal */
+  get [BRAND](): true {
+    return true;
   }
 
   /** The current limit. Setting it takes effect at once: raising it starts waiting tasks. */

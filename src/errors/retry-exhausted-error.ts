@@ -6,9 +6,10 @@ import { messageOf } from './message.js';
  * Why the retry loop gave up on an operation whose last error was retriable:
  * - `max-attempts`: `maxAttempts` attempts all failed;
  * - `max-elapsed`: the next attempt could not begin within `maxElapsedMs`;
- * - `budget`: the shared {@link RetryBudget} refused another retry.
+ * - `budget`: the shared {@link RetryBudget} refused another retry;
+ * - `retry-after`: the server asked for a longer wait (`Retry-After`) than `maxRetryAfterMs`.
  */
-export type RetryExhaustedReason = 'max-attempts' | 'max-elapsed' | 'budget';
+export type RetryExhaustedReason = 'max-attempts' | 'max-elapsed' | 'budget' | 'retry-after';
 
 const CODE = 'ERR_BULWARK_RETRY_EXHAUSTED';
 
@@ -47,7 +48,9 @@ export class RetryExhaustedError extends BulwarkError {
         ? ''
         : details.reason === 'max-elapsed'
           ? ' (time budget maxElapsedMs exhausted)'
-          : ' (retry budget exhausted)';
+          : details.reason === 'budget'
+            ? ' (retry budget exhausted)'
+            : ` (the server asked to wait ${details.verdict.retriable && details.verdict.delayMs !== undefined ? `${details.verdict.delayMs}ms` : 'longer'}, more than maxRetryAfterMs)`;
     super(
       CODE,
       `${what} failed after ${details.attempts} attempt${details.attempts === 1 ? '' : 's'}${why}: ${messageOf(last)}`,

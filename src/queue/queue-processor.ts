@@ -8,7 +8,7 @@ import { Emitter, warnHookError, type HookErrorHandler } from '../internal/event
 import { integer, number, optionalFunction } from '../internal/validate.js';
 import { exponentialDelay } from '../retry/backoff.js';
 import type { RetryOptions } from '../retry/options.js';
-import { RetryService } from '../retry/retry-service.js';
+import { isRetryService, RetryService } from '../retry/retry-service.js';
 import type { Job, JobSource } from './ports.js';
 
 /** The events of a {@link QueueProcessor}, by type: what happened to one job. Subscribe with `on(type, listener)`. */
@@ -154,7 +154,7 @@ export class QueueProcessor<P> {
     this.#redelivery = optionalFunction('redeliveryDelayMs', options.redeliveryDelayMs) ?? ((d) => exponentialDelay(d, 1000, 2, 60_000));
     this.#pollIntervalMs = number('pollIntervalMs', options.pollIntervalMs ?? 1000, 0);
     this.#events = new Emitter(optionalFunction('onHookError', options.onHookError) ?? warnHookError);
-    const retry = options.retry instanceof RetryService ? options.retry : new RetryService({ maxAttempts: 2, initialDelayMs: 500, clock: this.#clock, ...options.retry });
+    const retry = isRetryService(options.retry) ? options.retry : new RetryService({ maxAttempts: 2, initialDelayMs: 500, clock: this.#clock, ...options.retry });
     this.#batch = new BatchProcessor({ concurrency: this.#limiter, retry, batchSize: this.#batchSize, collectResults: false, operation: (job: Job<P>) => `Job ${job.id}`, clock: this.#clock });
   }
 

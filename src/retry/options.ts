@@ -36,22 +36,45 @@ export interface RetryEvent {
 }
 
 /**
- * A hook called with a {@link RetryEvent}. An async hook is awaited. A hook that throws (or rejects)
- * stops the retry loop with its error.
+ * A hook called with a {@link RetryEvent}. An async hook is awaited (so a metric write finishes before
+ * the loop goes on). **A hook never changes the outcome**: if it throws or rejects, its error goes to
+ * `onHookError` and the loop carries on as if it had returned — a success is still returned (the
+ * operation is never run again), a failure still rejects with the same error.
  */
 export type RetryHook = (event: RetryEvent) => unknown;
 
+/** The fields of every log line, beside its message (pino, winston and console all keep them). */
+export interface RetryLogFields {
+  /** The operation's name, when one was given. */
+  readonly operation: string | undefined;
+  /** The 1-based attempt the line is about. */
+  readonly attempt: number;
+  /** The configured `maxAttempts`. */
+  readonly maxAttempts: number;
+  /** The wait before the next attempt (retry lines). */
+  readonly delayMs?: number;
+  /** The attempt's error itself, under pino's conventional key, so loggers serialise its stack. */
+  readonly err?: unknown;
+  /** The classifier's reason, e.g. `network ECONNRESET`. */
+  readonly verdict?: string;
+  /** Whether the error was judged retriable. */
+  readonly retriable?: boolean;
+}
+
 /**
- * Where the retry loop writes its lines. `console`, pino and winston loggers all fit as they are
- * (each line is one string argument).
+ * Where the retry loop writes its lines: attempt starts and successes at `info`, retries at `warn`,
+ * the final failure at `error`. Each line is a message plus {@link RetryLogFields}. `console`, pino and
+ * winston fit as they are: pino (recognised by its `bindings()` method) is called `logger.warn(fields,
+ * message)`, as pino expects; every other logger `logger.warn(message, fields)`, as console and
+ * winston expect. A logger that throws never changes the outcome.
  */
 export interface RetryLogger {
   /** Attempt starts and successes. */
-  info(message: string): void;
+  info(message: string, fields: RetryLogFields): void;
   /** A failed attempt that will be retried. */
-  warn(message: string): void;
-  /** The final failure. */
-  error(message: string): void;
+  warn(message: string, fields: RetryLogFields): void;
+  /** The final failure, and hooks that threw (when no `onHookError` is given). */
+  error(message: string, fields: RetryLogFields | { readonly err: unknown; readonly hook: string }): void;
 }
 
 /** Options of `retry()` and `new RetryService()`. All are optional and validated once. */
@@ -68,11 +91,20 @@ export interface RetryOptions<T = unknown> {
    */
   readonly initialDelayMs?: number;
   /**
-   * The longest wait between attempts, in milliseconds; also caps a classifier's `delayMs`
-   * (`Retry-After`). Minimum: `0`.
+   * The longest computed backoff between attempts, in milliseconds. A classifier's `delayMs`
+   * (`Retry-After`) is not capped by it but by `maxRetryAfterMs`. Minimum: `0`.
    * @default 10000
    */
   readonly maxDelayMs?: number;
+  /**
+   * The longest server-requested wait (a classifier's `delayMs`, e.g. HTTP `Retry-After`) the loop
+   * honours, in milliseconds. A longer one is not waited: the loop gives up at once with a
+   * `RetryExhaustedError` (`reason: 'retry-after'`), whose last error carries the server's answer, so
+   * the caller can reschedule the work instead of holding a worker for hours (a `Retry-After: 1e11`
+   * would otherwise park it for 3175 years). Minimum: `0`.
+   * @default 60000
+   */
+  readonly maxRetryAfterMs?: number;
   /**
    * The multiplier between consecutive backoffs. Minimum: `1`.
    * @default 2
@@ -107,6 +139,14 @@ export interface RetryOptions<T = unknown> {
    * @default undefined
    */
   readonly attemptTimeoutMs?: number;
+  /**
+   * How an attempt this loop timed out (`AttemptTimeoutError`) is judged. `retry`: always retriable,
+   * whatever the `classifier` says (a custom classifier written for the operation's own errors, or
+   * `withFallback(…, permanent)`, never turns timeouts permanent by accident). `classify`: the
+   * `classifier` decides, as for any error — the way to make timeouts permanent on purpose.
+   * @default 'retry'
+   */
+  readonly onAttemptTimeout?: 'retry' | 'classify';
   /**
    * Total time budget in milliseconds, measured from the first attempt's start: a retry whose wait
    * would end at or after it is not started, and the loop fails with `RetryExhaustedError`
@@ -180,10 +220,26 @@ export interface RetryOptions<T = unknown> {
    */
   readonly onFailure?: RetryHook;
   /**
+   * Where a hook's error goes (`onAttempt`, `onRetry`, `onSuccess`, `onFailure`): it never changes the
+   * outcome of the operation. Receives the error and the hook's name.
+   * @default the logger's `error` when a `logger` is set, otherwise a process warning (`BulwarkHookWarning`)
+   * @example
+   * ```ts
+   * onHookError: (error, hook) => metrics.increment('hook_errors', { hook })
+   * ```
+   */
+  readonly onHookError?: (error: unknown, hook: string) => void;
+  /**
    * The clock (time and timers), injectable so tests with fake timers see exact delays.
    * @default the system clock (globals read at call time, so `vi.useFakeTimers()` just works)
    */
   readonly clock?: Clock;
+  /**
+   * `unref` the backoff and attempt timers, so a wait between retries never keeps a CLI process alive
+   * on its own (as p-retry's `unref`).
+   * @default false
+   */
+  readonly unref?: boolean;
   /**
    * Cancels the whole loop: the wait between attempts ends at once, no further attempt starts, and
    * the promise rejects with the signal's `reason`. Also passed to the operation.

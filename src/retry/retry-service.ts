@@ -1,6 +1,16 @@
 import { optionalSignal } from '../internal/validate.js';
 import type { AttemptContext, RetryCallOptions, RetryOptions } from './options.js';
-import { resolveRetryOptions, runRetry, type ResolvedRetryOptions, type RetryOutcome } from './retry.js';
+import { checkCall, resolveRetryOptions, runRetry, type ResolvedRetryOptions, type RetryOutcome } from './retry.js';
+
+const BRAND = Symbol.for('bulwark.RetryService');
+
+/**
+ * @internal Whether `value` is a `RetryService` of any copy of bulwark (the ESM and CJS builds, or two
+ * versions): a brand, not `instanceof`, so a service built by one copy is not mistaken for options.
+ */
+export function isRetryService(value: unknown): value is RetryService {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+}
 
 /**
  * A reusable retry policy: options are validated once, at construction, so each call costs only the
@@ -17,9 +27,14 @@ import { resolveRetryOptions, runRetry, type ResolvedRetryOptions, type RetryOut
 export class RetryService {
   readonly #options: ResolvedRetryOptions;
 
-  /** @throws {InvalidOptionError} when an option is out of range. */
+  /** @throws {InvalidOptionError} when an option is out of range or unknown. */
   constructor(options: RetryOptions = {}) {
     this.#options = resolveRetryOptions(options as RetryOptions<never>);
+  }
+
+  /** @internal */
+  get [BRAND](): true {
+    return true;
   }
 
   /** The attempts this service makes at most. */
@@ -30,26 +45,22 @@ export class RetryService {
   /**
    * Runs `fn` under this policy. See {@link retry} for what it resolves and rejects with.
    * A per-call `signal` is used instead of the service's; `operation` and `retryOnResult` likewise.
+   *
+   * @throws {InvalidOptionError} synchronously, before any attempt, when `fn` is not a function or a
+   * call option is invalid.
    */
   execute<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, callOptions?: RetryCallOptions<T>): Promise<T> {
     if (callOptions === undefined) {
+      checkCall(fn, this.#options, this.#options.signal);
       return runRetry(fn, this.#options, this.#options.signal, this.#options.operation, this.#options.retryOnResult as ((r: T) => boolean) | undefined);
     }
     return this.executeWithOutcome(fn, callOptions, undefined);
   }
 
   /** @internal `execute` that also reports how many attempts ran and the last verdict. */
-  executeWithOutcome<T>(
-    fn: (context: AttemptContext) => T | PromiseLike<T>,
-    callOptions: RetryCallOptions<T> | undefined,
-    outcome: RetryOutcome | undefined,
-  ): Promise<T> {
-    let signal: AbortSignal | undefined;
-    try {
-      signal = optionalSignal('signal', callOptions?.signal) ?? this.#options.signal;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  executeWithOutcome<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, callOptions: RetryCallOptions<T> | undefined, outcome: RetryOutcome | undefined): Promise<T> {
+    const signal = optionalSignal('signal', callOptions?.signal) ?? this.#options.signal;
+    checkCall(fn, this.#options, signal);
     return runRetry(
       fn,
       this.#options,
@@ -61,7 +72,8 @@ export class RetryService {
   }
 
   /**
-   * Returns a function with `fn`'s parameters whose calls run under this policy.
+   * Returns a function with `fn`'s parameters whose calls run under this policy. `this` is passed
+   * through, so a wrapped method still sees its object.
    *
    * @example
    * ```ts
@@ -69,10 +81,15 @@ export class RetryService {
    * await sendMail({ to, subject, text });
    * ```
    */
-  wrap<A extends unknown[], R>(
-    fn: (...args: A) => R | PromiseLike<R>,
+  wrap<A extends unknown[], R, This = unknown>(
+    fn: (this: This, ...args: A) => R | PromiseLike<R>,
     callOptions?: RetryCallOptions<Awaited<R>>,
-  ): (...args: A) => Promise<Awaited<R>> {
-    return (...args: A) => this.execute(() => fn(...args) as Awaited<R> | PromiseLike<Awaited<R>>, callOptions);
+  ): (this: This, ...args: A) => Promise<Awaited<R>> {
+    if (typeof fn !== 'function') checkCall(fn, this.#options, undefined);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const service = this;
+    return function (this: This, ...args: A): Promise<Awaited<R>> {
+      return service.execute(() => fn.apply(this, args) as Awaited<R> | PromiseLike<Awaited<R>>, callOptions);
+    };
   }
 }

@@ -1,16 +1,18 @@
-import { AttemptTimeoutError } from '../errors/attempt-timeout-error.js';
-import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
 import { defaultClassifier } from '../classifiers/index.js';
-import { PermanentError } from '../errors/permanent-error.js';
+import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
+import { AttemptTimeoutError } from '../errors/attempt-timeout-error.js';
+import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { messageOf } from '../errors/message.js';
+import { PermanentError } from '../errors/permanent-error.js';
 import { RetryExhaustedError, type RetryExhaustedReason } from '../errors/retry-exhausted-error.js';
 import { UnacceptableResultError } from '../errors/unacceptable-result-error.js';
 import { abortReason, neverAbortedSignal, sleep } from '../internal/abort.js';
-import { systemClock, type Clock } from '../internal/clock.js';
-import { integer, number, oneOf, optionalFunction, optionalNumber, optionalSignal } from '../internal/validate.js';
-import { InvalidOptionError } from '../errors/invalid-option-error.js';
+import { startTimer, systemClock, type Clock } from '../internal/clock.js';
+import { reportHookError, warnHookError, type HookErrorHandler } from '../internal/events.js';
+import { integer, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../internal/validate.js';
 import { exponentialDelay } from './backoff.js';
 import { applyJitter, JITTER_STRATEGIES, type JitterStrategy } from './jitter.js';
+import { logLine } from './log.js';
 import type { AttemptContext, RetryEvent, RetryHook, RetryLogger, RetryOptions } from './options.js';
 import type { RetryBudget } from './retry-budget.js';
 
@@ -19,11 +21,13 @@ export interface ResolvedRetryOptions {
   readonly maxAttempts: number;
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
+  readonly maxRetryAfterMs: number;
   readonly factor: number;
   readonly jitter: JitterStrategy;
   readonly random: () => number;
   readonly classifier: ErrorClassifier;
   readonly unknownErrorVerdict: Verdict;
+  readonly onAttemptTimeout: 'retry' | 'classify';
   readonly attemptTimeoutMs: number | undefined;
   readonly maxElapsedMs: number | undefined;
   readonly budget: RetryBudget | undefined;
@@ -34,26 +38,66 @@ export interface ResolvedRetryOptions {
   readonly onRetry: RetryHook | undefined;
   readonly onSuccess: RetryHook | undefined;
   readonly onFailure: RetryHook | undefined;
+  readonly onHookError: HookErrorHandler;
   readonly clock: Clock;
+  readonly unref: boolean;
   readonly signal: AbortSignal | undefined;
   /** True when any hook or logger is set: the loop then builds events. */
   readonly observed: boolean;
 }
 
 const UNCLASSIFIED: Verdict = { retriable: true, reason: 'unclassified' };
+const TIMED_OUT: Verdict = { retriable: true, reason: 'attempt timeout' };
 
-function verdictOption(value: unknown): Verdict | undefined {
+/** Every option `RetryOptions` has: anything else is a typo or another library's name. */
+const KNOWN = new Set([
+  'maxAttempts', 'initialDelayMs', 'maxDelayMs', 'maxRetryAfterMs', 'factor', 'jitter', 'random', 'classifier', 'unknownErrorVerdict',
+  'onAttemptTimeout', 'attemptTimeoutMs', 'maxElapsedMs', 'budget', 'retryOnResult', 'operation', 'logger', 'onAttempt', 'onRetry',
+  'onSuccess', 'onFailure', 'onHookError', 'clock', 'unref', 'signal',
+]);
+/** What users of p-retry, async-retry, exponential-backoff and cockatiel reach for, and bulwark's name for it. */
+const ALIASES: Readonly<Record<string, string>> = {
+  retries: 'maxAttempts (attempts in all: retries + 1)',
+  minTimeout: 'initialDelayMs',
+  maxTimeout: 'maxDelayMs',
+  maxRetryTime: 'maxElapsedMs',
+  randomize: 'jitter',
+  onFailedAttempt: 'onRetry',
+  shouldRetry: 'classifier',
+  timeout: 'attemptTimeoutMs',
+  numOfAttempts: 'maxAttempts',
+  startingDelay: 'initialDelayMs',
+  timeMultiple: 'factor',
+  maxDelay: 'maxDelayMs',
+  concurrency: 'nothing here: limit concurrency with ConcurrencyManager',
+};
+
+function checkKnown(options: object): void {
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) {
+      const hint = ALIASES[key];
+      throw new InvalidOptionError(key, `a known retry option${hint === undefined ? '' : ` (did you mean ${hint}?)`}: this one does not exist`, (options as Record<string, unknown>)[key]);
+    }
+  }
+}
+
+function verdictOption(name: string, value: unknown): Verdict | undefined {
   if (value === undefined) return undefined;
   const v = value as Partial<Verdict>;
   if (typeof value === 'object' && value !== null && typeof v.retriable === 'boolean' && typeof v.reason === 'string') return value as Verdict;
-  throw new InvalidOptionError('unknownErrorVerdict', 'a verdict `{ retriable: boolean, reason: string }`', value);
+  throw new InvalidOptionError(name, 'a verdict `{ retriable: boolean, reason: string }`', value);
+}
+
+function delayOption(name: string, value: unknown, fallback: number): number {
+  return number(name, value ?? fallback, 0, Number.MAX_SAFE_INTEGER);
 }
 
 /** @internal Validates and fills in defaults, once. */
 export function resolveRetryOptions(options: RetryOptions<never> = {}): ResolvedRetryOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object', options);
-  const initialDelayMs = number('initialDelayMs', options.initialDelayMs ?? 1000, 0);
-  const maxDelayMs = number('maxDelayMs', options.maxDelayMs ?? 10_000, 0);
+  checkKnown(options);
+  const initialDelayMs = delayOption('initialDelayMs', options.initialDelayMs, 1000);
+  const maxDelayMs = delayOption('maxDelayMs', options.maxDelayMs, 10_000);
   const logger = options.logger;
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.info !== 'function' || typeof logger.warn !== 'function' || typeof logger.error !== 'function')) {
     throw new InvalidOptionError('logger', 'an object with info, warn and error methods', logger);
@@ -66,17 +110,20 @@ export function resolveRetryOptions(options: RetryOptions<never> = {}): Resolved
     throw new InvalidOptionError('budget', 'a RetryBudget', options.budget);
   }
   if (options.operation !== undefined && typeof options.operation !== 'string') throw new InvalidOptionError('operation', 'a string', options.operation);
+  const onHookError = optionalFunction('onHookError', options.onHookError) ?? (logger === undefined ? warnHookError : (error: unknown, hook: string) => logger.error(`${hook} threw: ${messageOf(error)}`, { err: error, hook }));
   return {
     maxAttempts: integer('maxAttempts', options.maxAttempts ?? 3, 1, Infinity, true),
     initialDelayMs,
     maxDelayMs,
+    maxRetryAfterMs: delayOption('maxRetryAfterMs', options.maxRetryAfterMs, 60_000),
     factor: number('factor', options.factor ?? 2, 1),
     jitter: oneOf('jitter', options.jitter ?? 'equal', JITTER_STRATEGIES),
     random: optionalFunction('random', options.random) ?? Math.random,
     classifier: optionalFunction('classifier', options.classifier) ?? defaultClassifier,
-    unknownErrorVerdict: verdictOption(options.unknownErrorVerdict) ?? UNCLASSIFIED,
-    attemptTimeoutMs: optionalNumber('attemptTimeoutMs', options.attemptTimeoutMs, 1),
-    maxElapsedMs: optionalNumber('maxElapsedMs', options.maxElapsedMs, 0),
+    unknownErrorVerdict: verdictOption('unknownErrorVerdict', options.unknownErrorVerdict) ?? UNCLASSIFIED,
+    onAttemptTimeout: oneOf('onAttemptTimeout', options.onAttemptTimeout ?? 'retry', ['retry', 'classify']),
+    attemptTimeoutMs: optionalNumber('attemptTimeoutMs', options.attemptTimeoutMs, 1, Number.MAX_SAFE_INTEGER),
+    maxElapsedMs: optionalNumber('maxElapsedMs', options.maxElapsedMs, 0, Number.MAX_SAFE_INTEGER),
     budget: options.budget,
     retryOnResult: optionalFunction('retryOnResult', options.retryOnResult),
     operation: options.operation,
@@ -85,10 +132,23 @@ export function resolveRetryOptions(options: RetryOptions<never> = {}): Resolved
     onRetry,
     onSuccess,
     onFailure,
+    onHookError,
     clock: options.clock ?? systemClock,
+    unref: optionalBoolean('unref', options.unref) ?? false,
     signal: optionalSignal('signal', options.signal),
     observed: logger !== undefined || onAttempt !== undefined || onRetry !== undefined || onSuccess !== undefined || onFailure !== undefined,
   };
+}
+
+/**
+ * @internal Checks what can only be checked per call, synchronously: `fn` is a function, and an
+ * unbounded loop (`maxAttempts: Infinity`) has a way to end.
+ */
+export function checkCall(fn: unknown, o: ResolvedRetryOptions, signal: AbortSignal | undefined): void {
+  if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function (the operation to retry)', fn);
+  if (o.maxAttempts === Infinity && o.maxElapsedMs === undefined && signal === undefined) {
+    throw new InvalidOptionError('maxAttempts', 'finite, or bounded by `maxElapsedMs` or a `signal` (Infinity alone never gives up)', Infinity);
+  }
 }
 
 /** @internal Filled in by the loop for callers that report per item (BatchProcessor). */
@@ -97,47 +157,78 @@ export interface RetryOutcome {
   verdict: Verdict | undefined;
 }
 
-function attemptLabel(attempt: number, max: number): string {
-  return max === Infinity ? `attempt ${attempt}` : `attempt ${attempt}/${max}`;
-}
-
-function runAttemptWithTimeout<T>(
-  fn: (context: AttemptContext) => T | PromiseLike<T>,
-  attempt: number,
-  timeoutMs: number,
-  clock: Clock,
-  outer: AbortSignal | undefined,
-): Promise<T> {
+/**
+ * Runs one attempt with its own signal: it aborts when the caller's signal does or, with a timeout,
+ * when the attempt times out. A timed-out attempt's late result is ignored; no listener stays on the
+ * caller's signal once the attempt is over, whether it settled or timed out.
+ */
+function runAttempt<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, attempt: number, timeoutMs: number | undefined, o: ResolvedRetryOptions, outer: AbortSignal | undefined): Promise<T> {
   const controller = new AbortController();
-  const onOuterAbort = (): void => controller.abort(abortReason(outer as AbortSignal));
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
   return new Promise<T>((resolve, reject) => {
-    const handle = clock.setTimeout(() => {
-      const error = new AttemptTimeoutError(timeoutMs, attempt);
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-    const done = (): void => {
-      clock.clearTimeout(handle);
+    let settled = false;
+    const onOuterAbort = (): void => controller.abort(abortReason(outer as AbortSignal));
+    outer?.addEventListener('abort', onOuterAbort, { once: true });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : startTimer(
+            o.clock,
+            timeoutMs,
+            () => {
+              if (settled) return;
+              settled = true;
+              outer?.removeEventListener('abort', onOuterAbort);
+              const error = new AttemptTimeoutError(timeoutMs, attempt);
+              controller.abort(error);
+              reject(error);
+            },
+            o.unref,
+          );
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      timer?.cancel();
       outer?.removeEventListener('abort', onOuterAbort);
+      return true;
     };
-    // A late settlement after the timeout lands on an already-settled promise: no unhandled rejection.
     new Promise<T>((r) => r(fn({ attempt, signal: controller.signal }))).then(
-      (value) => {
-        done();
-        resolve(value);
-      },
-      (error: unknown) => {
-        done();
-        reject(error);
-      },
+      (value) => finish() && resolve(value),
+      (error: unknown) => finish() && reject(error),
     );
   });
 }
 
+/** Calls a hook and awaits it; its error (or rejection) is reported, never thrown into the loop. */
+async function callHook(o: ResolvedRetryOptions, name: string, hook: RetryHook | undefined, e: RetryEvent): Promise<void> {
+  if (hook === undefined) return;
+  try {
+    const result = hook(e);
+    if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') await result;
+  } catch (error) {
+    reportHookError(o.onHookError, error, name);
+  }
+}
+
+function classify(failure: unknown, o: ResolvedRetryOptions): Verdict {
+  if (failure instanceof PermanentError || (failure instanceof Error && (failure as { code?: unknown }).code === PermanentError.code)) {
+    return { retriable: false, reason: 'PermanentError' };
+  }
+  return o.classifier(failure) ?? o.unknownErrorVerdict;
+}
+
+function event(attempt: number, o: ResolvedRetryOptions, delayMs: number | undefined, error: unknown, verdict: Verdict | undefined, elapsedMs: number, operation: string | undefined): RetryEvent {
+  return { attempt, maxAttempts: o.maxAttempts, delayMs, error, verdict, elapsedMs, operation };
+}
+
+const noop = (): void => undefined;
+
 /**
  * @internal The retry loop. `signal`, `operation` and `retryOnResult` are per call; everything else
- * was resolved once.
+ * was resolved once. The rules it keeps, whatever the hooks do:
+ * - an operation that succeeded is never run again, and its value is returned;
+ * - a hook's error is reported (`onHookError`), never thrown: it changes no outcome;
+ * - no attempt starts after the caller's signal aborted or past `maxElapsedMs` (hook time counts);
+ * - a timed-out attempt's signal is aborted and its late result ignored.
  */
 export async function runRetry<T>(
   fn: (context: AttemptContext) => T | PromiseLike<T>,
@@ -151,38 +242,43 @@ export async function runRetry<T>(
   const { clock, maxAttempts, observed } = o;
   const start = clock.now();
   o.budget?.recordCall();
+  const ownSignal = o.attemptTimeoutMs !== undefined || signal !== undefined;
   let errors: unknown[] | undefined;
   let previousDelay = o.initialDelayMs;
   let waited = 0;
   for (let attempt = 1; ; attempt++) {
     if (observed) {
-      o.logger?.info(`${operation ?? 'Operation'} (${attemptLabel(attempt, maxAttempts)})`);
-      await call(o.onAttempt, event(attempt, maxAttempts, waited, undefined, undefined, clock.now() - start, operation));
+      logLine(o.logger, 'info', `${operation ?? 'Operation'} (${attemptLabel(attempt, maxAttempts)})`, operation, attempt, maxAttempts, undefined, undefined, undefined);
+      await callHook(o, 'onAttempt', o.onAttempt, event(attempt, o, waited, undefined, undefined, clock.now() - start, operation));
+      if (signal?.aborted) throw abortReason(signal);
     }
     if (outcome !== undefined) outcome.attempts = attempt;
     let failure: unknown;
     let verdict: Verdict | undefined;
+    let succeeded = false;
+    let result: T | undefined;
     try {
-      const result =
-        o.attemptTimeoutMs === undefined
-          ? await fn({ attempt, signal: signal ?? neverAbortedSignal() })
-          : await runAttemptWithTimeout(fn, attempt, o.attemptTimeoutMs, clock, signal);
-      if (retryOnResult === undefined || !retryOnResult(result)) {
-        if (observed) {
-          if (o.logger !== undefined) o.logger.info(`${operation ?? 'Operation'} succeeded after ${attempt} attempt${attempt === 1 ? '' : 's'}`);
-          await call(o.onSuccess, event(attempt, maxAttempts, undefined, undefined, undefined, clock.now() - start, operation));
-        }
-        return result;
+      result = ownSignal ? await runAttempt(fn, attempt, o.attemptTimeoutMs, o, signal) : await fn({ attempt, signal: neverAbortedSignal() });
+      if (retryOnResult === undefined || !retryOnResult(result)) succeeded = true;
+      else {
+        verdict = o.classifier(result) ?? o.unknownErrorVerdict;
+        failure = new UnacceptableResultError(result, verdict);
       }
-      verdict = o.classifier(result) ?? o.unknownErrorVerdict;
-      failure = new UnacceptableResultError(result, verdict);
     } catch (error) {
       failure = error;
+    }
+    if (succeeded) {
+      // The value is secured: nothing below can turn this success into a failure or a re-run.
+      if (observed) {
+        logLine(o.logger, 'info', `${operation ?? 'Operation'} succeeded after ${attempt} attempt${attempt === 1 ? '' : 's'}`, operation, attempt, maxAttempts, undefined, undefined, undefined);
+        await callHook(o, 'onSuccess', o.onSuccess, event(attempt, o, undefined, undefined, undefined, clock.now() - start, operation));
+      }
+      return result as T;
     }
     // The caller's abort wins over whatever the attempt did with it.
     if (signal?.aborted) throw abortReason(signal);
     (errors ??= []).push(failure);
-    if (verdict === undefined) verdict = classify(failure, o);
+    if (verdict === undefined) verdict = failure instanceof AttemptTimeoutError && o.onAttemptTimeout === 'retry' ? TIMED_OUT : classify(failure, o);
     if (outcome !== undefined) outcome.verdict = verdict;
 
     let stop: RetryExhaustedReason | 'permanent' | undefined;
@@ -190,67 +286,50 @@ export async function runRetry<T>(
     if (!verdict.retriable) stop = 'permanent';
     else if (attempt >= maxAttempts) stop = 'max-attempts';
     else {
-      const backoff = exponentialDelay(attempt, o.initialDelayMs, o.factor, o.maxDelayMs);
-      delay = verdict.delayMs === undefined
-        ? applyJitter(o.jitter, backoff, previousDelay, o.initialDelayMs, o.maxDelayMs, o.random)
-        : Math.min(Math.max(0, verdict.delayMs), o.maxDelayMs);
-      if (o.maxElapsedMs !== undefined && clock.now() - start + delay >= o.maxElapsedMs) stop = 'max-elapsed';
-      else if (o.budget !== undefined && !o.budget.tryAcquireRetry()) stop = 'budget';
-    }
-
-    if (stop !== undefined) {
-      const elapsedMs = clock.now() - start;
-      const error =
-        stop === 'permanent'
-          ? failure
-          : new RetryExhaustedError({ attempts: attempt, errors, elapsedMs, reason: stop, verdict, operation });
-      if (observed) {
-        if (o.logger !== undefined) {
-          o.logger.error(
-            stop === 'permanent'
-              ? `${operation ?? 'Operation'} failed permanently (${attemptLabel(attempt, maxAttempts)}, ${verdict.reason}): ${messageOf(failure)}`
-              : `${(error as RetryExhaustedError).message}`,
-          );
-        }
-        await call(o.onFailure, event(attempt, maxAttempts, undefined, failure, verdict, elapsedMs, operation));
+      if (verdict.delayMs === undefined) {
+        const backoff = exponentialDelay(attempt, o.initialDelayMs, o.factor, o.maxDelayMs);
+        delay = applyJitter(o.jitter, backoff, previousDelay, o.initialDelayMs, o.maxDelayMs, o.random);
+      } else {
+        delay = Math.max(0, verdict.delayMs);
+        if (!(delay <= o.maxRetryAfterMs)) stop = 'retry-after';
       }
-      throw error;
+      if (stop === undefined && o.maxElapsedMs !== undefined && clock.now() - start + delay >= o.maxElapsedMs) stop = 'max-elapsed';
+      if (stop === undefined && o.budget !== undefined && !o.budget.tryAcquireRetry()) stop = 'budget';
     }
 
+    if (stop === undefined) {
+      // The backoff timer is armed before the hook is awaited, so fake timers advanced inside
+      // `onRetry` move it, and a slow hook's time is part of the wait rather than added to it.
+      const wait = sleep(delay, clock, signal, o.unref);
+      wait.catch(noop);
+      if (observed) {
+        logLine(o.logger, 'warn', `${operation ?? 'Operation'} failed (${attemptLabel(attempt, maxAttempts)}), retrying in ${delay}ms: ${messageOf(failure)}`, operation, attempt, maxAttempts, delay, failure, verdict);
+        await callHook(o, 'onRetry', o.onRetry, event(attempt, o, delay, failure, verdict, clock.now() - start, operation));
+      }
+      await wait;
+      previousDelay = delay;
+      waited = delay;
+      // No attempt starts past the budget, however long the hooks took.
+      if (o.maxElapsedMs === undefined || clock.now() - start < o.maxElapsedMs) continue;
+      stop = 'max-elapsed';
+    }
+
+    const elapsedMs = clock.now() - start;
+    const error =
+      stop === 'permanent'
+        ? failure
+        : new RetryExhaustedError({ attempts: attempt, errors, elapsedMs, reason: stop, verdict, operation });
     if (observed) {
-      o.logger?.warn(`${operation ?? 'Operation'} failed (${attemptLabel(attempt, maxAttempts)}), retrying in ${delay}ms: ${messageOf(failure)}`);
-      await call(o.onRetry, event(attempt, maxAttempts, delay, failure, verdict, clock.now() - start, operation));
+      const message = stop === 'permanent' ? `${operation ?? 'Operation'} failed permanently (${attemptLabel(attempt, maxAttempts)}, ${verdict.reason}): ${messageOf(failure)}` : (error as RetryExhaustedError).message;
+      logLine(o.logger, 'error', message, operation, attempt, maxAttempts, undefined, failure, verdict);
+      await callHook(o, 'onFailure', o.onFailure, event(attempt, o, undefined, failure, verdict, elapsedMs, operation));
     }
-    previousDelay = delay;
-    waited = delay;
-    await sleep(delay, clock, signal);
+    throw error;
   }
 }
 
-/** Calls a hook; an async hook is awaited, so its rejection stops the loop instead of going unhandled. */
-async function call(hook: RetryHook | undefined, e: RetryEvent): Promise<void> {
-  if (hook === undefined) return;
-  const result = hook(e);
-  if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') await result;
-}
-
-function classify(failure: unknown, o: ResolvedRetryOptions): Verdict {
-  if (failure instanceof PermanentError || (failure instanceof Error && (failure as { code?: unknown }).code === PermanentError.code)) {
-    return { retriable: false, reason: 'PermanentError' };
-  }
-  return o.classifier(failure) ?? o.unknownErrorVerdict;
-}
-
-function event(
-  attempt: number,
-  maxAttempts: number,
-  delayMs: number | undefined,
-  error: unknown,
-  verdict: Verdict | undefined,
-  elapsedMs: number,
-  operation: string | undefined,
-): RetryEvent {
-  return { attempt, maxAttempts, delayMs, error, verdict, elapsedMs, operation };
+function attemptLabel(attempt: number, max: number): string {
+  return max === Infinity ? `attempt ${attempt}` : `attempt ${attempt}/${max}`;
 }
 
 /**
@@ -261,17 +340,17 @@ function event(
  * (or a {@link PermanentError} the operation threw); a {@link RetryExhaustedError} carrying every
  * attempt's error when retriable failures ran out; the signal's `reason` when aborted.
  *
+ * @throws {InvalidOptionError} synchronously, before any attempt, when `fn` is not a function or an
+ * option is invalid or unknown.
+ *
  * @example
  * ```ts
  * const user = await retry(({ signal }) => fetchUser(id, { signal }), { maxAttempts: 5 });
  * ```
  */
 export function retry<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, options?: RetryOptions<T>): Promise<T> {
-  let resolved: ResolvedRetryOptions;
-  try {
-    resolved = resolveRetryOptions(options as RetryOptions<never> | undefined);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  const resolved = resolveRetryOptions(options as RetryOptions<never> | undefined);
+  checkCall(fn, resolved, resolved.signal);
   return runRetry(fn, resolved, resolved.signal, resolved.operation, options?.retryOnResult);
 }
+

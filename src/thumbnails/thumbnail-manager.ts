@@ -1,7 +1,7 @@
 import { validateKey } from './adapters/keys.js';
 import { BatchProcessor } from '../batch/batch-processor.js';
 import type { BatchInput, BatchReport, ItemContext } from '../batch/options.js';
-import { ConcurrencyManager } from '../concurrency/concurrency-manager.js';
+import { ConcurrencyManager, isConcurrencyManager } from '../concurrency/concurrency-manager.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { messageOf } from '../errors/message.js';
 import { SegmentationNotFoundError } from './errors/segmentation-not-found-error.js';
@@ -9,7 +9,7 @@ import { stringCode } from '../classifiers/inspect.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { integer, oneOf, optionalBoolean, optionalFunction, optionalSignal } from '../internal/validate.js';
 import type { RetryOutcome } from '../retry/retry.js';
-import { RetryService } from '../retry/retry-service.js';
+import { isRetryService, RetryService } from '../retry/retry-service.js';
 import type { GenerateManyOptions, GenerateOptions, RegenerationFailure, RegenerationReport, ThumbnailManagerOptions, ThumbnailMetrics, ThumbnailResult } from './options.js';
 import type { SegmentationRecord, SegmentationRepository, ThumbnailInfo, ThumbnailStorage } from './ports.js';
 import { render, type RenderedThumbnail } from './render.js';
@@ -72,8 +72,8 @@ export class ThumbnailManager {
     this.#images = options.imageStorage ?? storage;
     this.#repository = repository;
     const concurrency = options.concurrency ?? 5;
-    this.#manager = concurrency instanceof ConcurrencyManager ? concurrency : new ConcurrencyManager({ concurrency: integer('concurrency', concurrency, 1) });
-    this.#retry = options.retry instanceof RetryService ? options.retry : new RetryService(options.logger === undefined ? (options.retry ?? {}) : { ...options.retry, logger: options.logger });
+    this.#manager = isConcurrencyManager(concurrency) ? concurrency : new ConcurrencyManager({ concurrency: integer('concurrency', concurrency, 1) });
+    this.#retry = isRetryService(options.retry) ? options.retry : new RetryService(options.logger === undefined ? (options.retry ?? {}) : { ...options.retry, logger: options.logger });
     this.#render = resolveRenderOptions(options);
     this.#kind = oneOf('kind', options.kind ?? 'segmentation', ['segmentation', 'image']);
     this.#keyFor = optionalFunction('keyFor', options.keyFor) ?? ((record, ext) => `thumbnails/${record.projectId}/${record.id}.${ext}`);

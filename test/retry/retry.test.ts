@@ -197,13 +197,19 @@ describe('retry: Retry-After and results', () => {
     await expect(promise).resolves.toBe('ok');
   });
 
-  it('caps Retry-After at maxDelayMs', async () => {
+  it('honours Retry-After exactly up to maxRetryAfterMs (not capped by maxDelayMs), and gives up past it', async () => {
     const delays: number[] = [];
-    const busy = Object.assign(new Error('503'), { status: 503, headers: { 'retry-after': '3600' } });
-    const promise = retry(scripted([busy], 1).fn, { maxDelayMs: 4000, onRetry: (e) => delays.push(e.delayMs ?? -1) });
+    const busy = (seconds: string) => Object.assign(new Error('503'), { status: 503, headers: { 'retry-after': seconds } });
+    const waited = retry(scripted([busy('30')], 1).fn, { maxDelayMs: 4000, onRetry: (e) => delays.push(e.delayMs ?? -1) });
     await vi.runAllTimersAsync();
-    await promise;
-    expect(delays).toEqual([4000]);
+    await expect(waited).resolves.toBe(1);
+    expect(delays).toEqual([30_000]);
+
+    const op = scripted([busy('100000000000')], 1);
+    const parked = retry(op.fn, { onRetry: () => delays.push(-2) });
+    await expect(parked).rejects.toMatchObject({ code: 'ERR_BULWARK_RETRY_EXHAUSTED', reason: 'retry-after', attempts: 1 });
+    expect(op.calls()).toBe(1);
+    expect(delays).toEqual([30_000]); // no onRetry for a wait that is not taken
   });
 
   it('retries a fetch Response rejected by retryOnResult, honouring its Retry-After', async () => {
@@ -399,11 +405,15 @@ describe('retry: hooks and logging', () => {
     ]);
   });
 
-  it('a throwing hook stops the loop with its error', async () => {
+  it('a throwing hook changes nothing: the loop goes on, and the error goes to onHookError', async () => {
     const hookError = new Error('hook broke');
+    const reported: Array<[unknown, string]> = [];
     const op = scripted([errno('ECONNRESET')], 1);
-    await expect(retry(op.fn, { onRetry: () => { throw hookError; } })).rejects.toBe(hookError);
-    expect(op.calls()).toBe(1);
+    const promise = retry(op.fn, { onRetry: () => { throw hookError; }, onHookError: (e, hook) => reported.push([e, hook]) });
+    await vi.runAllTimersAsync();
+    await expect(promise).resolves.toBe(1);
+    expect(op.calls()).toBe(2);
+    expect(reported).toEqual([[hookError, 'onRetry']]);
   });
 });
 
@@ -423,10 +433,12 @@ describe('RetryService', () => {
       [{ maxAttempts: 0 }, 'Expected `maxAttempts` to be an integer >= 1 or Infinity, got `0` (number)'],
       [{ maxAttempts: 2.5 }, 'Expected `maxAttempts` to be an integer >= 1 or Infinity, got `2.5` (number)'],
       [{ factor: -1 }, 'Expected `factor` to be a finite number >= 1, got `-1` (number)'],
-      [{ initialDelayMs: Number.NaN }, 'Expected `initialDelayMs` to be a finite number >= 0, got `NaN` (number)'],
-      [{ maxDelayMs: '10' }, 'Expected `maxDelayMs` to be a finite number >= 0, got `"10"` (string)'],
+      [{ initialDelayMs: Number.NaN }, 'Expected `initialDelayMs` to be a finite number from 0 to 9007199254740991, got `NaN` (number)'],
+      [{ maxDelayMs: '10' }, 'Expected `maxDelayMs` to be a finite number from 0 to 9007199254740991, got `"10"` (string)'],
       [{ jitter: 'random' }, 'Expected `jitter` to be one of `none`, `full`, `equal`, `decorrelated`, got `"random"` (string)'],
-      [{ attemptTimeoutMs: 0 }, 'Expected `attemptTimeoutMs` to be a finite number >= 1, got `0` (number)'],
+      [{ attemptTimeoutMs: 0 }, 'Expected `attemptTimeoutMs` to be a finite number from 1 to 9007199254740991, got `0` (number)'],
+      [{ retries: 5 }, 'Expected `retries` to be a known retry option (did you mean maxAttempts (attempts in all: retries + 1)?): this one does not exist, got `5` (number)'],
+      [{ concurrency: 2 }, 'Expected `concurrency` to be a known retry option (did you mean nothing here: limit concurrency with ConcurrencyManager?): this one does not exist, got `2` (number)'],
       [{ classifier: 'network' }, 'Expected `classifier` to be a function, got `"network"` (string)'],
       [{ logger: {} }, 'Expected `logger` to be an object with info, warn and error methods, got `[object]` (object)'],
       [{ signal: {} }, 'Expected `signal` to be an AbortSignal, got `[object]` (object)'],
@@ -437,11 +449,15 @@ describe('RetryService', () => {
     }
   });
 
-  it('retry() rejects (does not throw) on invalid options', async () => {
+  it('invalid input throws synchronously, before any attempt', () => {
     const fn = vi.fn();
-    const promise = retry(fn, { maxAttempts: -1 });
-    await expect(promise).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_OPTION', option: 'maxAttempts', value: -1 });
-    expect(fn).not.toHaveBeenCalled();
+    expect(() => retry(fn, { maxAttempts: -1 })).toThrow(expect.objectContaining({ code: 'ERR_BULWARK_INVALID_OPTION', option: 'maxAttempts', value: -1 }));
+    expect(() => retry('x' as never)).toThrow(InvalidOptionError);
+    expect(() => retry(Promise.resolve(1) as never)).toThrow('Expected `fn` to be a function (the operation to retry)');
+    expect(() => new RetryService().execute(undefined as never)).toThrow(InvalidOptionError);
+    expect(() => retry(fn, { maxAttempts: Infinity })).toThrow('Expected `maxAttempts` to be finite, or bounded by `maxElapsedMs` or a `signal`');
+    expect(() => retry(fn, { maxAttempts: Infinity, maxElapsedMs: 1000 }).catch(() => undefined)).not.toThrow();
+    expect(fn).toHaveBeenCalledTimes(1); // only the last, valid call ran an attempt
   });
 });
 
@@ -490,7 +506,7 @@ describe('retry: property', () => {
 });
 
 describe('retry: async hooks', () => {
-  it('awaits an async hook, and its rejection stops the loop (never an unhandled rejection)', async () => {
+  it('awaits an async hook; its rejection is reported and changes nothing (never an unhandled rejection)', async () => {
     const order: string[] = [];
     const op = scripted([errno('ECONNRESET')], 'ok');
     const ok = retry(op.fn, {
@@ -505,7 +521,10 @@ describe('retry: async hooks', () => {
     await expect(ok).resolves.toBe('ok');
     expect(order).toEqual(['attempt 1', 'hook done', 'attempt 2']);
 
-    const failing = retry(scripted([errno('ECONNRESET')], 1).fn, { onRetry: () => Promise.reject(new Error('metrics down')) });
-    await expect(failing).rejects.toThrow('metrics down');
+    const reported: unknown[] = [];
+    const failing = retry(scripted([errno('ECONNRESET')], 1).fn, { onRetry: () => Promise.reject(new Error('metrics down')), onHookError: (e) => reported.push(e) });
+    await vi.runAllTimersAsync();
+    await expect(failing).resolves.toBe(1);
+    expect(reported).toMatchObject([{ message: 'metrics down' }]);
   });
 });
