@@ -2,13 +2,13 @@ import { permanent, retriable, type ErrorClassifier } from './classifier.js';
 import { prop } from './inspect.js';
 
 /** Matches bulwark's own codes by text, so this classifier needs none of the error classes. */
-const RETRIABLE_CODES: ReadonlySet<unknown> = new Set([
+const RETRIABLE_CODES: ReadonlySet<unknown> = /* @__PURE__ */ new Set([
   'ERR_BULWARK_ATTEMPT_TIMEOUT',
   'ERR_BULWARK_QUEUE_FULL',
   'ERR_BULWARK_QUEUE_TIMEOUT',
   'ERR_BULWARK_NOT_PROCESSED',
 ]);
-const BRAND = Symbol.for('bulwark.error');
+const BRAND = /* @__PURE__ */ Symbol.for('bulwark.error');
 
 /**
  * Classifies bulwark's own errors (from any copy of the package): timeouts, a full queue and an item

@@ -8,7 +8,8 @@ export type Verdict =
       readonly reason: string;
       /**
        * Wait this long before the next attempt instead of the computed backoff (e.g. from an HTTP
-       * `Retry-After` header). Capped by the retry's `maxDelayMs`.
+       * `Retry-After` header). Waited exactly up to the retry's `maxRetryAfterMs`; beyond it the loop
+       * gives up (`reason: 'retry-after'`). A value that is not a number is ignored.
        */
       readonly delayMs?: number;
     }

@@ -2,7 +2,7 @@ import { permanent, retriable, walkCauses, type ErrorClassifier, type Verdict } 
 import { prop, stringCode } from './inspect.js';
 
 /** SQLSTATE codes (PostgreSQL, and the standard) worth retrying. Class `08` is matched as a prefix. */
-const SQLSTATE_RETRIABLE = new Set([
+const SQLSTATE_RETRIABLE = /* @__PURE__ */ new Set([
   '40001', // serialization_failure
   '40P01', // deadlock_detected
   '55P03', // lock_not_available
@@ -17,10 +17,10 @@ const SQLSTATE_RETRIABLE = new Set([
 ]);
 
 /** Prisma error codes worth retrying: cannot reach the server, timeouts, pool exhaustion, write conflicts. */
-const PRISMA_RETRIABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2034']);
+const PRISMA_RETRIABLE = /* @__PURE__ */ new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2034']);
 
 /** MySQL / MariaDB (mysql2) codes worth retrying. */
-const MYSQL_RETRIABLE = new Set([
+const MYSQL_RETRIABLE = /* @__PURE__ */ new Set([
   'ER_LOCK_DEADLOCK', // 1213
   'ER_LOCK_WAIT_TIMEOUT', // 1205
   'ER_CON_COUNT_ERROR', // 1040 too many connections
@@ -32,7 +32,7 @@ const MYSQL_RETRIABLE = new Set([
   'ER_NET_READ_INTERRUPTED',
   'ER_NET_WRITE_INTERRUPTED',
 ]);
-const MYSQL_RETRIABLE_ERRNO = new Set([1213, 1205, 1040, 1203, 1053, 1317, 1159, 1161, 2006, 2013]);
+const MYSQL_RETRIABLE_ERRNO = /* @__PURE__ */ new Set([1213, 1205, 1040, 1203, 1053, 1317, 1159, 1161, 2006, 2013]);
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 const PRISMA = /^P\d{4}$/;

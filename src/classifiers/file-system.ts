@@ -2,14 +2,14 @@ import { permanent, retriable, walkCauses, type ErrorClassifier, type Verdict } 
 import { stringCode } from './inspect.js';
 
 /** Contention that clears by itself: a file is locked, the process or system ran out of descriptors. */
-const RETRIABLE = new Set(['EBUSY', 'EMFILE', 'ENFILE', 'EAGAIN', 'EWOULDBLOCK', 'EINTR', 'ETXTBSY']);
+const RETRIABLE = /* @__PURE__ */ new Set(['EBUSY', 'EMFILE', 'ENFILE', 'EAGAIN', 'EWOULDBLOCK', 'EINTR', 'ETXTBSY']);
 
 /**
  * Failures another attempt a few seconds later cannot fix. `ENOSPC` (disk full) and `EDQUOT` are
  * permanent on purpose: a backoff of seconds does not free disk space, and every retry writes into a
  * full disk again; failing at once with the code lets an operator see "disk full" instead of a retry storm.
  */
-const PERMANENT = new Set([
+const PERMANENT = /* @__PURE__ */ new Set([
   'ENOENT',
   'EACCES',
   'EPERM',

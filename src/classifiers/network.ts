@@ -5,7 +5,7 @@ import { prop, stringCode } from './inspect.js';
  * Node `errno` codes and undici (`fetch`) codes of transient network failures: the peer reset or
  * refused the connection, a timeout fired, DNS was temporarily unavailable, a route went away.
  */
-const RETRIABLE = new Set([
+const RETRIABLE = /* @__PURE__ */ new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'ECONNABORTED',
@@ -32,7 +32,7 @@ const RETRIABLE = new Set([
  * Failures that another attempt cannot fix: the host does not exist (`ENOTFOUND`: NXDOMAIN, unlike
  * the temporary `EAI_AGAIN`), the URL or request is malformed, or the TLS certificate is not trusted.
  */
-const PERMANENT = new Set([
+const PERMANENT = /* @__PURE__ */ new Set([
   'ENOTFOUND',
   'ERR_INVALID_URL',
   'ERR_UNESCAPED_CHARACTERS',

@@ -2,8 +2,8 @@ import { permanent, retriable, type ErrorClassifier } from './classifier.js';
 import { prop } from './inspect.js';
 
 /** What `fetch` implementations throw, as a `TypeError`, when the network failed (as p-retry lists them). */
-const FETCH_FAILED = new Set(['fetch failed', 'failed to fetch', 'networkerror when attempting to fetch resource.', 'network request failed', 'load failed', 'terminated']);
-const PROGRAMMING = new Set(['TypeError', 'ReferenceError', 'SyntaxError']);
+const FETCH_FAILED = /* @__PURE__ */ new Set(['fetch failed', 'failed to fetch', 'networkerror when attempting to fetch resource.', 'network request failed', 'load failed', 'terminated']);
+const PROGRAMMING = /* @__PURE__ */ new Set(['TypeError', 'ReferenceError', 'SyntaxError']);
 
 /**
  * Classifies programming errors as permanent: a `TypeError`, `ReferenceError` or `SyntaxError` is a

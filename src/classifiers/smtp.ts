@@ -2,9 +2,9 @@ import { permanent, retriable, walkCauses, type ErrorClassifier, type Verdict } 
 import { prop, stringCode } from './inspect.js';
 
 /** nodemailer connection-level codes worth retrying: the server was unreachable or the socket broke. */
-const RETRIABLE = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'EMAXLIMIT']);
+const RETRIABLE = /* @__PURE__ */ new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'EMAXLIMIT']);
 /** nodemailer codes another attempt cannot fix: bad credentials, envelope or message; TLS refused. */
-const PERMANENT = new Set(['EAUTH', 'ENOAUTH', 'EENVELOPE', 'EMESSAGE', 'ETLS', 'EPROTOCOL', 'EREQUIRETLS']);
+const PERMANENT = /* @__PURE__ */ new Set(['EAUTH', 'ENOAUTH', 'EENVELOPE', 'EMESSAGE', 'ETLS', 'EPROTOCOL', 'EREQUIRETLS']);
 
 function visit(error: unknown): Verdict | undefined {
   const responseCode = prop(error, 'responseCode');

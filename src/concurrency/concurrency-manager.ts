@@ -62,7 +62,7 @@ interface Frame {
 }
 let contextStorage: AsyncLocalStorage<Frame> | undefined;
 
-const BRAND = Symbol.for('bulwark.ConcurrencyManager');
+const BRAND = /* @__PURE__ */ Symbol.for('bulwark.ConcurrencyManager');
 
 /** @internal Whether `value` is a `ConcurrencyManager` of any copy of bulwark (a brand, not `instanceof`). */
 export function isConcurrencyManager(value: unknown): value is ConcurrencyManager {
@@ -115,12 +115,8 @@ export class ConcurrencyManager {
     this.#paused = optionalBoolean('paused', options.paused) ?? false;
     this.#clock = options.clock ?? systemClock;
     this.#frame = { manager: this, parent: undefined };
+    Object.defineProperty(this, BRAND, { value: true });
     if (this.#reentrant !== 'off') contextStorage ??= new AsyncLocalStorage<Frame>();
-  }
-
-  /** @internal */
-  get [BRAND](): true {
-    return true;
   }
 
   /** The current limit. Setting it takes effect at once: raising it starts waiting tasks. */

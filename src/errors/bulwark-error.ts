@@ -12,7 +12,7 @@ export interface BulwarkErrorOptions {
  * @internal The brand every bulwark error carries, shared by every copy of the package in a process
  * (ESM and CJS builds, two versions in one `node_modules`), so guards recognise them all.
  */
-export const ERROR_BRAND: unique symbol = Symbol.for('bulwark.error') as never;
+export const ERROR_BRAND: unique symbol = /* @__PURE__ */ Symbol.for('bulwark.error') as never;
 
 /**
  * Base class of every error bulwark throws. Each subclass has a stable string {@link BulwarkError.code}
@@ -27,10 +27,7 @@ export class BulwarkError extends Error {
   constructor(code: BulwarkErrorCode, message: string, options?: BulwarkErrorOptions) {
     super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.code = code;
-  }
-
-  /** @internal */
-  get [ERROR_BRAND](): true {
-    return true;
+    // Set here rather than as a computed class member, which would keep the class from tree-shaking.
+    Object.defineProperty(this, ERROR_BRAND, { value: true });
   }
 }

@@ -19,7 +19,11 @@ export const warnHookError: HookErrorHandler = (error, hook) => {
 /** Calls `report` without letting it throw. */
 export function reportHookError(report: HookErrorHandler, error: unknown, hook: string): void {
   try {
-    report(error, hook);
+    const result: unknown = report(error, hook);
+    // An async handler's rejection must not become an unhandled rejection either.
+    if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(undefined, () => warnHookError(error, hook));
+    }
   } catch {
     warnHookError(error, hook);
   }

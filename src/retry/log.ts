@@ -31,8 +31,9 @@ export function logLine(
     ...(verdict === undefined ? {} : { verdict: verdict.reason, retriable: verdict.retriable }),
   };
   try {
-    if (isPino(logger)) (logger[level] as unknown as (fields: RetryLogFields, message: string) => void)(fields, message);
-    else logger[level](message, fields);
+    const result: unknown = isPino(logger) ? (logger[level] as unknown as (fields: RetryLogFields, message: string) => unknown)(fields, message) : (logger[level] as (message: string, fields: RetryLogFields) => unknown)(message, fields);
+    // An async logger that rejects must not become an unhandled rejection.
+    if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') (result as PromiseLike<unknown>).then(undefined, () => undefined);
   } catch {
     // A broken logger must not break the work it logs.
   }

@@ -1,8 +1,8 @@
 import { optionalSignal } from '../internal/validate.js';
 import type { AttemptContext, RetryCallOptions, RetryOptions } from './options.js';
-import { checkCall, resolveRetryOptions, runRetry, type ResolvedRetryOptions, type RetryOutcome } from './retry.js';
+import { checkCall, checkCallOptions, resolveRetryOptions, runRetry, type ResolvedRetryOptions, type RetryOutcome } from './retry.js';
 
-const BRAND = Symbol.for('bulwark.RetryService');
+const BRAND = /* @__PURE__ */ Symbol.for('bulwark.RetryService');
 
 /**
  * @internal Whether `value` is a `RetryService` of any copy of bulwark (the ESM and CJS builds, or two
@@ -30,11 +30,7 @@ export class RetryService {
   /** @throws {InvalidOptionError} when an option is out of range or unknown. */
   constructor(options: RetryOptions = {}) {
     this.#options = resolveRetryOptions(options as RetryOptions<never>);
-  }
-
-  /** @internal */
-  get [BRAND](): true {
-    return true;
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   /** The attempts this service makes at most. */
@@ -59,6 +55,7 @@ export class RetryService {
 
   /** @internal `execute` that also reports how many attempts ran and the last verdict. */
   executeWithOutcome<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, callOptions: RetryCallOptions<T> | undefined, outcome: RetryOutcome | undefined): Promise<T> {
+    checkCallOptions(callOptions);
     const signal = optionalSignal('signal', callOptions?.signal) ?? this.#options.signal;
     checkCall(fn, this.#options, signal);
     return runRetry(
@@ -86,6 +83,7 @@ export class RetryService {
     callOptions?: RetryCallOptions<Awaited<R>>,
   ): (this: This, ...args: A) => Promise<Awaited<R>> {
     if (typeof fn !== 'function') checkCall(fn, this.#options, undefined);
+    checkCallOptions(callOptions);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const service = this;
     return function (this: This, ...args: A): Promise<Awaited<R>> {

@@ -50,7 +50,7 @@ const UNCLASSIFIED: Verdict = { retriable: true, reason: 'unclassified' };
 const TIMED_OUT: Verdict = { retriable: true, reason: 'attempt timeout' };
 
 /** Every option `RetryOptions` has: anything else is a typo or another library's name. */
-const KNOWN = new Set([
+const KNOWN = /* @__PURE__ */ new Set([
   'maxAttempts', 'initialDelayMs', 'maxDelayMs', 'maxRetryAfterMs', 'factor', 'jitter', 'random', 'classifier', 'unknownErrorVerdict',
   'onAttemptTimeout', 'attemptTimeoutMs', 'maxElapsedMs', 'budget', 'retryOnResult', 'operation', 'logger', 'onAttempt', 'onRetry',
   'onSuccess', 'onFailure', 'onHookError', 'clock', 'unref', 'signal',
@@ -90,6 +90,27 @@ function verdictOption(name: string, value: unknown): Verdict | undefined {
 
 function delayOption(name: string, value: unknown, fallback: number): number {
   return number(name, value ?? fallback, 0, Number.MAX_SAFE_INTEGER);
+}
+
+function clockOption(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const c = value as Partial<Clock>;
+  if (typeof value === 'object' && value !== null && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function') return value as Clock;
+  throw new InvalidOptionError('clock', 'a Clock `{ now, setTimeout, clearTimeout }`', value);
+}
+
+const CALL_KEYS = new Set(['signal', 'operation', 'retryOnResult']);
+
+/** @internal Validates per-call options of `RetryService.execute` and `wrap`, synchronously. */
+export function checkCallOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('callOptions', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!CALL_KEYS.has(key)) throw new InvalidOptionError(key, 'a known call option (`signal`, `operation` or `retryOnResult`): this one does not exist', (options as Record<string, unknown>)[key]);
+  }
+  const o = options as { operation?: unknown; retryOnResult?: unknown };
+  if (o.operation !== undefined && typeof o.operation !== 'string') throw new InvalidOptionError('operation', 'a string', o.operation);
+  optionalFunction('retryOnResult', o.retryOnResult);
 }
 
 /** @internal Validates and fills in defaults, once. */
@@ -133,7 +154,7 @@ export function resolveRetryOptions(options: RetryOptions<never> = {}): Resolved
     onSuccess,
     onFailure,
     onHookError,
-    clock: options.clock ?? systemClock,
+    clock: clockOption(options.clock),
     unref: optionalBoolean('unref', options.unref) ?? false,
     signal: optionalSignal('signal', options.signal),
     observed: logger !== undefined || onAttempt !== undefined || onRetry !== undefined || onSuccess !== undefined || onFailure !== undefined,
@@ -167,7 +188,8 @@ function runAttempt<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, atte
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const onOuterAbort = (): void => controller.abort(abortReason(outer as AbortSignal));
-    outer?.addEventListener('abort', onOuterAbort, { once: true });
+    if (outer?.aborted === true) controller.abort(abortReason(outer));
+    else outer?.addEventListener('abort', onOuterAbort, { once: true });
     const timer =
       timeoutMs === undefined
         ? undefined
@@ -198,14 +220,32 @@ function runAttempt<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, atte
   });
 }
 
-/** Calls a hook and awaits it; its error (or rejection) is reported, never thrown into the loop. */
-async function callHook(o: ResolvedRetryOptions, name: string, hook: RetryHook | undefined, e: RetryEvent): Promise<void> {
+/**
+ * Calls a hook and awaits it; its error (or rejection) is reported, never thrown into the loop. The
+ * wait ends early when the caller's signal aborts: a hung metrics call cannot block cancellation.
+ */
+async function callHook(o: ResolvedRetryOptions, name: string, hook: RetryHook | undefined, e: RetryEvent, signal: AbortSignal | undefined): Promise<void> {
   if (hook === undefined) return;
+  let result: unknown;
   try {
-    const result = hook(e);
-    if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') await result;
+    result = hook(e);
   } catch (error) {
     reportHookError(o.onHookError, error, name);
+    return;
+  }
+  if (typeof result !== 'object' || result === null || typeof (result as PromiseLike<unknown>).then !== 'function') return;
+  const settled = Promise.resolve(result).then(noop, (error: unknown) => reportHookError(o.onHookError, error, name));
+  if (signal === undefined) return settled;
+  if (signal.aborted) return;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = (): void => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([settled, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort as () => void);
   }
 }
 
@@ -213,7 +253,20 @@ function classify(failure: unknown, o: ResolvedRetryOptions): Verdict {
   if (failure instanceof PermanentError || (failure instanceof Error && (failure as { code?: unknown }).code === PermanentError.code)) {
     return { retriable: false, reason: 'PermanentError' };
   }
-  return o.classifier(failure) ?? o.unknownErrorVerdict;
+  return classifyValue(failure, o);
+}
+
+/** The classifier's verdict; a classifier that throws or answers garbage is reported and the fallback applies. */
+function classifyValue(value: unknown, o: ResolvedRetryOptions): Verdict {
+  try {
+    const verdict = o.classifier(value);
+    if (verdict === undefined) return o.unknownErrorVerdict;
+    if (typeof verdict === 'object' && verdict !== null && typeof verdict.retriable === 'boolean') return verdict;
+    reportHookError(o.onHookError, new TypeError(`classifier returned ${String(verdict)}, not a verdict`), 'classifier');
+  } catch (error) {
+    reportHookError(o.onHookError, error, 'classifier');
+  }
+  return o.unknownErrorVerdict;
 }
 
 function event(attempt: number, o: ResolvedRetryOptions, delayMs: number | undefined, error: unknown, verdict: Verdict | undefined, elapsedMs: number, operation: string | undefined): RetryEvent {
@@ -244,34 +297,46 @@ export async function runRetry<T>(
   o.budget?.recordCall();
   const ownSignal = o.attemptTimeoutMs !== undefined || signal !== undefined;
   let errors: unknown[] | undefined;
+  let lastVerdict: Verdict | undefined;
   let previousDelay = o.initialDelayMs;
   let waited = 0;
   for (let attempt = 1; ; attempt++) {
     if (observed) {
       logLine(o.logger, 'info', `${operation ?? 'Operation'} (${attemptLabel(attempt, maxAttempts)})`, operation, attempt, maxAttempts, undefined, undefined, undefined);
-      await callHook(o, 'onAttempt', o.onAttempt, event(attempt, o, waited, undefined, undefined, clock.now() - start, operation));
-      if (signal?.aborted) throw abortReason(signal);
+      await callHook(o, 'onAttempt', o.onAttempt, event(attempt, o, waited, undefined, undefined, clock.now() - start, operation), signal);
+    }
+    // Checked before every attempt, hooks or not: nothing starts after an abort or past the budget.
+    if (signal?.aborted) throw abortReason(signal);
+    if (attempt > 1 && o.maxElapsedMs !== undefined && clock.now() - start >= o.maxElapsedMs) {
+      const last = (errors as unknown[])[errors === undefined ? 0 : errors.length - 1];
+      throw await giveUp(o, 'max-elapsed', attempt - 1, errors ?? [], lastVerdict ?? UNCLASSIFIED, last, start, operation, signal);
     }
     if (outcome !== undefined) outcome.attempts = attempt;
     let failure: unknown;
     let verdict: Verdict | undefined;
     let succeeded = false;
     let result: T | undefined;
+    let returned = false;
     try {
       result = ownSignal ? await runAttempt(fn, attempt, o.attemptTimeoutMs, o, signal) : await fn({ attempt, signal: neverAbortedSignal() });
-      if (retryOnResult === undefined || !retryOnResult(result)) succeeded = true;
-      else {
-        verdict = o.classifier(result) ?? o.unknownErrorVerdict;
-        failure = new UnacceptableResultError(result, verdict);
-      }
+      returned = true;
     } catch (error) {
       failure = error;
+    }
+    if (returned) {
+      // Judging a value is not an attempt: a throwing `retryOnResult` is final, never a reason to run
+      // an operation that already returned once more.
+      if (retryOnResult === undefined || !retryOnResult(result as T)) succeeded = true;
+      else {
+        verdict = classifyValue(result, o);
+        failure = new UnacceptableResultError(result, verdict);
+      }
     }
     if (succeeded) {
       // The value is secured: nothing below can turn this success into a failure or a re-run.
       if (observed) {
         logLine(o.logger, 'info', `${operation ?? 'Operation'} succeeded after ${attempt} attempt${attempt === 1 ? '' : 's'}`, operation, attempt, maxAttempts, undefined, undefined, undefined);
-        await callHook(o, 'onSuccess', o.onSuccess, event(attempt, o, undefined, undefined, undefined, clock.now() - start, operation));
+        await callHook(o, 'onSuccess', o.onSuccess, event(attempt, o, undefined, undefined, undefined, clock.now() - start, operation), signal);
       }
       return result as T;
     }
@@ -280,6 +345,7 @@ export async function runRetry<T>(
     (errors ??= []).push(failure);
     if (verdict === undefined) verdict = failure instanceof AttemptTimeoutError && o.onAttemptTimeout === 'retry' ? TIMED_OUT : classify(failure, o);
     if (outcome !== undefined) outcome.verdict = verdict;
+    lastVerdict = verdict;
 
     let stop: RetryExhaustedReason | 'permanent' | undefined;
     let delay = 0;
@@ -288,10 +354,14 @@ export async function runRetry<T>(
     else {
       if (verdict.delayMs === undefined) {
         const backoff = exponentialDelay(attempt, o.initialDelayMs, o.factor, o.maxDelayMs);
-        delay = applyJitter(o.jitter, backoff, previousDelay, o.initialDelayMs, o.maxDelayMs, o.random);
-      } else {
+        const jittered = applyJitter(o.jitter, backoff, previousDelay, o.initialDelayMs, o.maxDelayMs, o.random);
+        // A broken random source (NaN, out of range) falls back to the plain backoff.
+        delay = jittered >= 0 && jittered <= o.maxDelayMs ? jittered : Math.round(backoff);
+      } else if (typeof verdict.delayMs === 'number' && !Number.isNaN(verdict.delayMs)) {
         delay = Math.max(0, verdict.delayMs);
         if (!(delay <= o.maxRetryAfterMs)) stop = 'retry-after';
+      } else {
+        delay = Math.round(exponentialDelay(attempt, o.initialDelayMs, o.factor, o.maxDelayMs));
       }
       if (stop === undefined && o.maxElapsedMs !== undefined && clock.now() - start + delay >= o.maxElapsedMs) stop = 'max-elapsed';
       if (stop === undefined && o.budget !== undefined && !o.budget.tryAcquireRetry()) stop = 'budget';
@@ -304,7 +374,7 @@ export async function runRetry<T>(
       wait.catch(noop);
       if (observed) {
         logLine(o.logger, 'warn', `${operation ?? 'Operation'} failed (${attemptLabel(attempt, maxAttempts)}), retrying in ${delay}ms: ${messageOf(failure)}`, operation, attempt, maxAttempts, delay, failure, verdict);
-        await callHook(o, 'onRetry', o.onRetry, event(attempt, o, delay, failure, verdict, clock.now() - start, operation));
+        await callHook(o, 'onRetry', o.onRetry, event(attempt, o, delay, failure, verdict, clock.now() - start, operation), signal);
       }
       await wait;
       previousDelay = delay;
@@ -314,18 +384,30 @@ export async function runRetry<T>(
       stop = 'max-elapsed';
     }
 
-    const elapsedMs = clock.now() - start;
-    const error =
-      stop === 'permanent'
-        ? failure
-        : new RetryExhaustedError({ attempts: attempt, errors, elapsedMs, reason: stop, verdict, operation });
-    if (observed) {
-      const message = stop === 'permanent' ? `${operation ?? 'Operation'} failed permanently (${attemptLabel(attempt, maxAttempts)}, ${verdict.reason}): ${messageOf(failure)}` : (error as RetryExhaustedError).message;
-      logLine(o.logger, 'error', message, operation, attempt, maxAttempts, undefined, failure, verdict);
-      await callHook(o, 'onFailure', o.onFailure, event(attempt, o, undefined, failure, verdict, elapsedMs, operation));
-    }
-    throw error;
+    throw await giveUp(o, stop, attempt, errors, verdict, failure, start, operation, signal);
   }
+}
+
+/** Builds the final error (the failure itself when permanent), logs it and calls `onFailure`. */
+async function giveUp(
+  o: ResolvedRetryOptions,
+  stop: RetryExhaustedReason | 'permanent',
+  attempt: number,
+  errors: unknown[],
+  verdict: Verdict,
+  failure: unknown,
+  start: number,
+  operation: string | undefined,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  const elapsedMs = o.clock.now() - start;
+  const error = stop === 'permanent' ? failure : new RetryExhaustedError({ attempts: attempt, errors, elapsedMs, reason: stop, verdict, operation });
+  if (o.observed) {
+    const message = stop === 'permanent' ? `${operation ?? 'Operation'} failed permanently (${attemptLabel(attempt, o.maxAttempts)}, ${verdict.reason}): ${messageOf(failure)}` : (error as RetryExhaustedError).message;
+    logLine(o.logger, 'error', message, operation, attempt, o.maxAttempts, undefined, failure, verdict);
+    await callHook(o, 'onFailure', o.onFailure, event(attempt, o, undefined, failure, verdict, elapsedMs, operation), signal);
+  }
+  return error;
 }
 
 function attemptLabel(attempt: number, max: number): string {

@@ -338,3 +338,85 @@ describe('retry: model', () => {
     );
   });
 });
+
+describe('retry: found by the adversarial review', () => {
+  it('a throwing retryOnResult is final: the operation that returned never runs again', async () => {
+    let runs = 0;
+    await expect(retry(() => ++runs, { initialDelayMs: 1, retryOnResult: () => { throw new Error('boom'); } })).rejects.toThrow('boom');
+    expect(runs).toBe(1);
+  });
+
+  it('a slow onAttempt cannot start an attempt past maxElapsedMs', async () => {
+    let runs = 0;
+    const promise = retry(() => { runs++; throw transient(); }, {
+      maxAttempts: 5, initialDelayMs: 10, jitter: 'none', maxElapsedMs: 100,
+      onAttempt: async ({ attempt }) => { if (attempt === 2) await new Promise((r) => setTimeout(r, 200)); },
+    });
+    const settled = promise.catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    expect(await settled).toMatchObject({ reason: 'max-elapsed', attempts: 1 });
+    expect(runs).toBe(1);
+  });
+
+  it('no attempt starts after an abort that lands with the backoff timer, hooks or not', async () => {
+    const pending: Array<() => void> = [];
+    const clock: Clock = { now: () => 0, setTimeout: (cb) => { pending.push(cb); return 1; }, clearTimeout: () => undefined };
+    const controller = new AbortController();
+    let runs = 0;
+    const promise = retry(() => { runs++; throw transient(); }, { clock, signal: controller.signal, initialDelayMs: 100 });
+    const settled = promise.catch((e: unknown) => e);
+    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    pending.shift()?.();
+    controller.abort('stop');
+    expect(await settled).toBe('stop');
+    expect(runs).toBe(1);
+  });
+
+  it('an abort ends the loop while a hook hangs', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort('aborted'), 50);
+    const promise = retry(() => Promise.reject(transient()), { signal: controller.signal, initialDelayMs: 10, onRetry: () => new Promise(() => undefined) });
+    const settled = promise.catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(await settled).toBe('aborted');
+  });
+
+  it('an async onHookError or logger that rejects never becomes an unhandled rejection', async () => {
+    await retry(() => 'ok', { onSuccess: () => { throw new Error('s'); }, onHookError: async () => { throw new Error('x'); } });
+    await retry(() => 'ok', { logger: { info: async () => { throw new Error('y'); }, warn: () => undefined, error: () => undefined } as never });
+    await vi.advanceTimersByTimeAsync(10); // failOnUnhandledRejection() fails the file if one escaped
+  });
+
+  it('validates clock and per-call options synchronously', () => {
+    expect(() => retry(() => 1, { clock: 5 as never })).toThrow('Expected `clock` to be a Clock');
+    const service = new RetryService();
+    expect(() => service.execute(() => 1, { signl: new AbortController().signal } as never)).toThrow('Expected `signl` to be a known call option');
+    expect(() => service.execute(() => 1, { operation: 42 } as never)).toThrow('Expected `operation` to be a string');
+    expect(() => service.execute(() => 1, { retryOnResult: 'yes' } as never)).toThrow('Expected `retryOnResult` to be a function');
+  });
+
+  it('a classifier that throws or answers garbage is reported; the fallback verdict applies and the error is kept', async () => {
+    const reported: string[] = [];
+    const original = new Error('x');
+    const promise = retry(() => { throw original; }, { maxAttempts: 2, initialDelayMs: 1, classifier: () => { throw new Error('classifier broke'); }, onHookError: (_e, hook) => reported.push(hook) });
+    const settled = promise.catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    expect(await settled).toMatchObject({ reason: 'max-attempts', errors: [original, original] });
+    expect(reported).toEqual(['classifier', 'classifier']);
+    const garbage = retry(() => { throw original; }, { maxAttempts: 1, classifier: () => 'yes' as never, onHookError: () => undefined });
+    await expect(garbage).rejects.toMatchObject({ reason: 'max-attempts' });
+  });
+
+  it('a NaN random source or delayMs falls back to the plain backoff', async () => {
+    const delays: number[] = [];
+    let runs = 0;
+    const promise = retry(() => (++runs < 3 ? Promise.reject(Object.assign(transient(), runs === 2 ? {} : {})) : 'ok'), { random: () => Number.NaN, initialDelayMs: 100, onRetry: (e) => delays.push(e.delayMs ?? -1) });
+    await vi.runAllTimersAsync();
+    await expect(promise).resolves.toBe('ok');
+    expect(delays).toEqual([100, 200]);
+    const nanVerdict = retry(() => (++runs < 5 ? Promise.reject(new Error('n')) : 'ok'), { classifier: () => ({ retriable: true, reason: 'r', delayMs: Number.NaN }), initialDelayMs: 7, jitter: 'none', onRetry: (e) => delays.push(e.delayMs ?? -1) });
+    await vi.runAllTimersAsync();
+    await expect(nanVerdict).resolves.toBe('ok');
+    expect(delays.slice(2)).toEqual([7]);
+  });
+});
