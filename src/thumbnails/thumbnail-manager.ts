@@ -21,6 +21,7 @@ interface AttemptState {
   rendered?: RenderedThumbnail;
   stored?: boolean;
   startedAt?: number;
+  key?: string;
 }
 
 const EXTENSIONS = { jpeg: 'jpg', webp: 'webp', png: 'png' } as const;
@@ -108,7 +109,7 @@ export class ThumbnailManager {
     return this.#manager.run(
       () =>
         this.#account(
-          this.#retry.executeWithOutcome(({ attempt }) => this.#attempt(segmentationId, attempt, state), { ...runOptions, operation: `Generating thumbnail for segmentation ${segmentationId}` }, outcome),
+          this.#retry.executeWithOutcome(({ attempt, signal }) => this.#attempt(segmentationId, attempt, state, signal), { ...runOptions, operation: `Generating thumbnail for segmentation ${segmentationId}` }, outcome),
           outcome,
         ),
       runOptions,
@@ -144,7 +145,7 @@ export class ThumbnailManager {
         state = {};
         states.set(context.index, state);
       }
-      const result = await this.#attempt(id, context.attempt, state);
+      const result = await this.#attempt(id, context.attempt, state, context.signal);
       states.delete(context.index);
       return result;
     };
@@ -242,7 +243,11 @@ export class ThumbnailManager {
   }
 
   /** One attempt: read the record and image, render, store, record — skipping what an earlier attempt finished. */
-  async #attempt(id: string, attempt: number, state: AttemptState): Promise<ThumbnailResult> {
+  /**
+   * One attempt. Its `signal` aborts when the attempt timed out or the caller aborted: it is checked
+   * before every side effect, so an abandoned attempt never writes after its replacement did.
+   */
+  async #attempt(id: string, attempt: number, state: AttemptState, signal: AbortSignal): Promise<ThumbnailResult> {
     state.startedAt ??= this.#clock.now();
     if (state.record === undefined) {
       const record = await this.#repository.getSegmentation(id);
@@ -250,17 +255,21 @@ export class ThumbnailManager {
       state.record = record;
     }
     const record = state.record;
-    const key = validateKey(this.#keyFor(record, EXTENSIONS[this.#render.format]));
+    // Computed once per generation: a non-deterministic `keyFor` plus a failed write must not record a
+    // key that was never written.
+    const key = (state.key ??= validateKey(this.#keyFor(record, EXTENSIONS[this.#render.format])));
     if (state.rendered === undefined) {
       const image = await this.#images.get(record.imageKey);
       state.rendered = await render(image, this.#kind === 'segmentation' ? record.polygons : undefined, this.#render);
     }
     const rendered = state.rendered;
     if (state.stored !== true) {
+      signal.throwIfAborted();
       await this.#storage.put(key, rendered.data, { contentType: rendered.contentType });
       state.stored = true;
     }
     const info: ThumbnailInfo = { key, width: rendered.width, height: rendered.height, format: rendered.format, bytes: rendered.data.byteLength };
+    signal.throwIfAborted();
     await this.#repository.saveThumbnail(id, info);
     const previous = record.thumbnailKey;
     if (previous !== undefined && previous !== key && this.#storage.delete !== undefined) {

@@ -190,3 +190,29 @@ describe('ThumbnailManager: output', () => {
     }
   });
 });
+
+describe('ThumbnailManager: attempts under composition', () => {
+  it('a timed-out attempt never saves its record after the retry did (its signal is checked before each write)', async () => {
+    const { storage, repository, ids } = await project(1);
+    const saves: string[] = [];
+    let gets = 0;
+    const slowFirstRead = { get: async (key: string) => { if (++gets === 1) await new Promise((r) => setTimeout(r, 300)); return storage.get(key); } };
+    const save = repository.saveThumbnail.bind(repository);
+    repository.saveThumbnail = async (id, info) => { saves.push(info.key); return save(id, info); };
+    const manager = new ThumbnailManager({ storage, imageStorage: slowFirstRead, repository, width: 32, height: 32, retry: { attemptTimeoutMs: 100, initialDelayMs: 1 } });
+    await manager.generate(ids[0] as string);
+    await new Promise((r) => setTimeout(r, 400)); // let the abandoned first attempt finish its read
+    expect(saves).toHaveLength(1);
+  });
+
+  it('computes the key once per generation: a non-deterministic keyFor plus a failed write records the key that was written', async () => {
+    const { storage, repository, ids } = await project(1);
+    let n = 0;
+    const flaky = faultyPuts(storage, (call) => call <= 1);
+    const manager = new ThumbnailManager({ storage: flaky, repository, width: 32, height: 32, retry: { initialDelayMs: 1 }, keyFor: (r, ext) => `thumbs/${r.id}-${++n}.${ext}` });
+    const result = await manager.generate(ids[0] as string);
+    expect(result.key).toBe(`thumbs/${ids[0]}-1.jpg`);
+    expect(await storage.exists(result.key)).toBe(true);
+    expect(repository.thumbnailOf(ids[0] as string)?.key).toBe(result.key);
+  });
+});
