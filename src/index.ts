@@ -59,7 +59,7 @@ export type {
 
 // Concurrency
 export { ConcurrencyManager } from './concurrency/concurrency-manager.js';
-export type { ConcurrencyManagerOptions, ConcurrencyStatus, RunOptions } from './concurrency/options.js';
+export type { ConcurrencyManagerOptions, ConcurrencyStatus, RunOptions, TaskContext } from './concurrency/options.js';
 
 // Batch
 export { BatchProcessor } from './batch/batch-processor.js';

@@ -1,42 +1,48 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { QueueClearedError } from '../errors/queue-cleared-error.js';
 import { QueueFullError } from '../errors/queue-full-error.js';
 import { QueueTimeoutError } from '../errors/queue-timeout-error.js';
 import { ReentrantRunError } from '../errors/reentrant-run-error.js';
-import { abortReason } from '../internal/abort.js';
-import { systemClock, type Clock } from '../internal/clock.js';
+import { abortReason, neverAbortedSignal } from '../internal/abort.js';
+import { startTimer, systemClock, type Clock, type Timer } from '../internal/clock.js';
 import { integer, number, oneOf, optionalBoolean, optionalNumber, optionalSignal } from '../internal/validate.js';
-import type { ConcurrencyManagerOptions, ConcurrencyStatus, RunOptions } from './options.js';
+import type { ConcurrencyManagerOptions, ConcurrencyStatus, RunOptions, TaskContext } from './options.js';
 import { LinkedQueue, PriorityQueue } from './queue.js';
 
 type Settle = (value: unknown) => void;
+type TaskFn = (context: TaskContext) => unknown;
 
 const CANCELLED = 1;
 const ADMITTING = 2;
+const STARTED = 4;
 
 /** What only some tasks need: kept off the common task object to keep queued tasks small. */
 interface TaskExtras {
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  timer: unknown;
+  timer: Timer | undefined;
 }
 
 /**
- * A queued task: this object and its promise (with the promise's `resolve`) are all a waiting task
- * holds. Rejection goes through `resolve(Promise.reject(reason))`, so `reject` need not be kept.
+ * A queued task: this object, its promise and its async resource (the caller's context) are all a
+ * waiting task holds. Rejection goes through `resolve(Promise.reject(reason))`, so `reject` need not
+ * be kept.
  */
 class Task {
   next: Task | undefined = undefined;
   resolve: Settle = noop;
-  /** `CANCELLED` (removed while still linked: skipped when reached) and `ADMITTING` (waiting for queue room). */
+  /** `CANCELLED` and `STARTED` (removed while still linked: skipped when reached), `ADMITTING`. */
   flags = 0;
   extras: TaskExtras | undefined;
+  /** The running task whose slot this task may borrow (a nested run), if any. */
+  parent: Running | undefined = undefined;
 
   constructor(
-    readonly fn: () => unknown,
+    readonly fn: TaskFn,
     readonly priority: number,
     readonly key: string | undefined,
+    readonly resource: AsyncResource,
     signal: AbortSignal | undefined,
     timed: boolean,
   ) {
@@ -48,6 +54,20 @@ class Task {
   }
 }
 
+/** A running task: whether it owns a slot or borrows its parent's, and the children waiting for its slot. */
+class Running {
+  settled = false;
+  /** A nested run is borrowing this task's slot now (one at a time per slot). */
+  lent = false;
+  /** Nested runs waiting to borrow this task's slot (they also wait in the main queue for a free one). */
+  waiting: Task[] | undefined = undefined;
+
+  constructor(
+    readonly lender: Running | undefined,
+    readonly key: string | undefined,
+  ) {}
+}
+
 function noop(): void {}
 
 interface KeyState {
@@ -55,9 +75,10 @@ interface KeyState {
   waiting: LinkedQueue<Task>;
 }
 
-/** The managers whose slot the current async context holds, innermost first. */
+/** The tasks of every manager running in the current async context, innermost first (`reentrant: 'detect' | 'throw'`). */
 interface Frame {
   readonly manager: ConcurrencyManager;
+  readonly running: Running;
   readonly parent: Frame | undefined;
 }
 let contextStorage: AsyncLocalStorage<Frame> | undefined;
@@ -73,13 +94,18 @@ export function isConcurrencyManager(value: unknown): value is ConcurrencyManage
  * Runs async tasks with at most `concurrency` at once; the rest wait in a queue (FIFO within a
  * priority) that never drops a task silently: every `run` promise settles — with the task's result,
  * its error, or a typed error (`QueueFullError`, `QueueTimeoutError`, `QueueClearedError`) or the
- * signal's reason.
+ * signal's reason. A slot is never idle while a task that could use it waits. Queued tasks run in
+ * their caller's async context (`AsyncLocalStorage`, OpenTelemetry), as p-limit guarantees.
+ *
+ * A task that needs another task of the same manager runs it through its context: the child
+ * borrows the parent's slot while the parent awaits it, so nesting never deadlocks and never
+ * exceeds the limit.
  *
  * @example
  * ```ts
  * const limiter = new ConcurrencyManager({ concurrency: 5 });
  * const thumbnails = await Promise.all(ids.map((id) => limiter.run(() => makeThumbnail(id))));
- * limiter.status(); // { active: 0, queued: 0, concurrency: 5 }
+ * limiter.status(); // { active: 0, queued: 0, concurrency: 5, borrowed: 0 }
  * ```
  */
 export class ConcurrencyManager {
@@ -88,15 +114,19 @@ export class ConcurrencyManager {
   readonly #wait: boolean;
   readonly #queueTimeoutMs: number | undefined;
   readonly #perKey: number | undefined;
-  readonly #reentrant: 'inline' | 'throw' | 'off';
+  readonly #reentrant: 'off' | 'detect' | 'throw';
   readonly #clock: Clock;
-  readonly #frame: Frame;
   readonly #queue = new PriorityQueue<Task>();
   /** Tasks waiting for room in a full queue (`whenQueueFull: 'wait'`). */
   readonly #admission = new LinkedQueue<Task>();
   readonly #keys = new Map<string, KeyState>();
+  /** Running tasks that have nested runs waiting for their slot. */
+  readonly #lenders = new Set<Running>();
+  /** Tasks holding a slot of their own. */
   #active = 0;
-  /** Live (not cancelled) tasks in the queue and in the keys' waiting lists. */
+  /** Nested tasks running on a slot borrowed from their parent. */
+  #borrowed = 0;
+  /** Live (not cancelled, not started) tasks in the queue and in the keys' waiting lists. */
   #queued = 0;
   /** Live tasks waiting for admission. */
   #admitting = 0;
@@ -109,17 +139,17 @@ export class ConcurrencyManager {
     this.#concurrency = integer('concurrency', options.concurrency ?? 5, 1, Infinity, true);
     this.#maxQueued = integer('maxQueued', options.maxQueued ?? Infinity, 0, Infinity, true);
     this.#wait = oneOf('whenQueueFull', options.whenQueueFull ?? 'reject', ['reject', 'wait']) === 'wait';
-    this.#queueTimeoutMs = optionalNumber('queueTimeoutMs', options.queueTimeoutMs, 1);
+    this.#queueTimeoutMs = optionalNumber('queueTimeoutMs', options.queueTimeoutMs, 1, Number.MAX_SAFE_INTEGER);
     this.#perKey = options.concurrencyPerKey === undefined ? undefined : integer('concurrencyPerKey', options.concurrencyPerKey, 1);
-    this.#reentrant = oneOf('reentrant', options.reentrant ?? 'inline', ['inline', 'throw', 'off']);
+    this.#reentrant = oneOf('reentrant', options.reentrant ?? 'off', ['off', 'detect', 'throw']);
     this.#paused = optionalBoolean('paused', options.paused) ?? false;
     this.#clock = options.clock ?? systemClock;
-    this.#frame = { manager: this, parent: undefined };
-    Object.defineProperty(this, BRAND, { value: true });
+    // Only on request: the first AsyncLocalStorage.run turns on promise hooks for the whole process.
     if (this.#reentrant !== 'off') contextStorage ??= new AsyncLocalStorage<Frame>();
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
-  /** The current limit. Setting it takes effect at once: raising it starts waiting tasks. */
+  /** The current limit. Setting it takes effect at once: raising it starts every task that can start. */
   get concurrency(): number {
     return this.#concurrency;
   }
@@ -129,9 +159,9 @@ export class ConcurrencyManager {
     this.#drain();
   }
 
-  /** Tasks running now. */
+  /** Tasks running now, nested tasks on borrowed slots included. */
   get active(): number {
-    return this.#active;
+    return this.#active + this.#borrowed;
   }
 
   /** Tasks waiting to start. */
@@ -144,19 +174,76 @@ export class ConcurrencyManager {
     return this.#paused;
   }
 
-  /** `{ active, queued, concurrency }`. */
+  /** `{ active, queued, concurrency, borrowed }`: `active` counts every running task, `borrowed` those of them on a parent's slot. */
   status(): ConcurrencyStatus {
-    return { active: this.#active, queued: this.#queued + this.#admitting, concurrency: this.#concurrency };
+    return { active: this.#active + this.#borrowed, queued: this.#queued + this.#admitting, concurrency: this.#concurrency, borrowed: this.#borrowed };
   }
 
   /**
-   * Runs `fn` when a slot is free (at once if one is) and settles with its result.
+   * Runs `fn` when a slot is free (at once if one is and nobody waits ahead) and settles with its
+   * result. `fn` receives a {@link TaskContext} whose `run` starts nested tasks on this manager.
    *
    * Rejects with the signal's reason if it aborts while queued, `QueueFullError` when `maxQueued`
    * tasks already wait, `QueueTimeoutError` after `queueTimeoutMs` in the queue, `QueueClearedError`
    * after `clear()`. Validation errors (not a function, bad priority) reject too.
    */
-  run<T>(fn: () => T | PromiseLike<T>, options?: RunOptions): Promise<Awaited<T>> {
+  run<T>(fn: (context: TaskContext) => T | PromiseLike<T>, options?: RunOptions): Promise<Awaited<T>> {
+    return this.#submit(fn as TaskFn, options, undefined) as Promise<Awaited<T>>;
+  }
+
+  /** Resolves when nothing runs and nothing waits (at once if so already). */
+  onIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Resolves when the queue is empty (tasks may still be running); at once if it is. */
+  onEmpty(): Promise<void> {
+    if (this.#queued === 0 && this.#admitting === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#emptyWaiters.push(resolve));
+  }
+
+  /** Stops starting queued tasks; running ones continue. New calls queue. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Starts queued tasks again: every one that can start, up to the limit. */
+  resume(): void {
+    this.#paused = false;
+    this.#drain();
+  }
+
+  /**
+   * Rejects every task that has not started with a `QueueClearedError` whose `cause` is `reason`.
+   * Running tasks are not touched. Returns how many tasks were rejected.
+   */
+  clear(reason?: unknown): number {
+    let cleared = 0;
+    const rejectTask = (task: Task): void => {
+      if ((task.flags & (CANCELLED | STARTED)) !== 0) return;
+      this.#unwatch(task);
+      task.flags |= CANCELLED;
+      task.reject(new QueueClearedError(reason));
+      cleared++;
+    };
+    this.#queue.drainEach(rejectTask);
+    this.#admission.drainEach(rejectTask);
+    for (const state of this.#keys.values()) state.waiting.drainEach(rejectTask);
+    for (const lender of this.#lenders) lender.waiting = undefined;
+    this.#lenders.clear();
+    this.#queued = 0;
+    this.#admitting = 0;
+    this.#pruneKeys();
+    this.#notify();
+    return cleared;
+  }
+
+  #isIdle(): boolean {
+    return this.#active === 0 && this.#borrowed === 0 && this.#queued === 0 && this.#admitting === 0;
+  }
+
+  #submit(fn: TaskFn, options: RunOptions | undefined, explicitParent: Running | undefined): Promise<unknown> {
     if (typeof fn !== 'function') return Promise.reject(new InvalidOptionError('fn', 'a function', fn));
     let priority = 0;
     let key: string | undefined;
@@ -173,83 +260,56 @@ export class ConcurrencyManager {
       if (signal?.aborted) return Promise.reject(abortReason(signal));
     }
 
-    if (this.#reentrant !== 'off' && this.#holdsSlot()) {
-      if (this.#reentrant === 'throw') return Promise.reject(new ReentrantRunError());
-      return invoke(fn) as Promise<Awaited<T>>;
+    let parent = explicitParent;
+    if (parent === undefined && this.#reentrant !== 'off') {
+      parent = this.#implicitParent();
+      if (parent !== undefined && this.#reentrant === 'throw') return Promise.reject(new ReentrantRunError());
+    }
+    if (parent?.settled === true) parent = undefined;
+
+    // Fast path: a slot is free and nobody waits ahead.
+    if (!this.#paused && this.#active < this.#concurrency && this.#queued === 0 && this.#admitting === 0 && this.#keyFree(key)) {
+      return this.#start(fn, key, undefined, signal);
+    }
+    // A nested run may borrow its parent's slot while the parent awaits it.
+    if (parent !== undefined && !parent.lent && !this.#paused && this.#keyFree(key)) {
+      return this.#start(fn, key, parent, signal);
     }
 
-    // Fast path: a slot is free and nobody waits ahead of us.
-    if (
-      !this.#paused &&
-      this.#active < this.#concurrency &&
-      this.#queued === 0 &&
-      this.#admitting === 0 &&
-      (key === undefined || this.#perKey === undefined || this.#keyState(key).active < this.#perKey)
-    ) {
-      if (key !== undefined && this.#perKey !== undefined) this.#keyState(key).active++;
-      return this.#start(fn, key) as Promise<Awaited<T>>;
-    }
-
-    const task = new Task(fn, priority, key, signal, this.#queueTimeoutMs !== undefined);
-    const promise = new Promise<Awaited<T>>((resolve) => {
-      task.resolve = resolve as Settle;
+    const task = new Task(fn, priority, key, new AsyncResource('bulwark.ConcurrencyManager'), signal, this.#queueTimeoutMs !== undefined);
+    const promise = new Promise<unknown>((resolve) => {
+      task.resolve = resolve;
     });
     if (this.#queued >= this.#maxQueued) {
       if (!this.#wait) return Promise.reject(new QueueFullError(this.#maxQueued, this.#concurrency));
       this.#admitting++;
       task.flags |= ADMITTING;
       this.#admission.push(task);
-      this.#watch(task);
-      return promise;
+    } else {
+      this.#queued++;
+      this.#queue.push(task);
     }
-    this.#enqueue(task);
+    if (parent !== undefined) {
+      task.parent = parent;
+      (parent.waiting ??= []).push(task);
+      this.#lenders.add(parent);
+    }
+    this.#watch(task);
     this.#drain();
     return promise;
   }
 
-  /** Resolves when nothing runs and nothing waits (at once if so already). */
-  onIdle(): Promise<void> {
-    if (this.#active === 0 && this.#queued === 0 && this.#admitting === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
-  }
-
-  /** Resolves when the queue is empty (tasks may still be running); at once if it is. */
-  onEmpty(): Promise<void> {
-    if (this.#queued === 0 && this.#admitting === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#emptyWaiters.push(resolve));
-  }
-
-  /** Stops starting queued tasks; running ones continue. New calls queue. */
-  pause(): void {
-    this.#paused = true;
-  }
-
-  /** Starts queued tasks again, up to the limit. */
-  resume(): void {
-    this.#paused = false;
-    this.#drain();
-  }
-
-  /**
-   * Rejects every task that has not started with a `QueueClearedError` whose `cause` is `reason`.
-   * Running tasks are not touched. Returns how many tasks were rejected.
-   */
-  clear(reason?: unknown): number {
-    const tasks = [...this.#queue.drain(), ...this.#admission.drain()];
-    for (const state of this.#keys.values()) tasks.push(...state.waiting.drain());
-    let cleared = 0;
-    for (const task of tasks) {
-      if ((task.flags & CANCELLED) !== 0) continue;
-      this.#unwatch(task);
-      task.flags |= CANCELLED;
-      task.reject(new QueueClearedError(reason));
-      cleared++;
+  #implicitParent(): Running | undefined {
+    for (let frame = contextStorage?.getStore(); frame !== undefined; frame = frame.parent) {
+      if (frame.manager === this && !frame.running.settled) return frame.running;
     }
-    this.#queued = 0;
-    this.#admitting = 0;
-    this.#pruneKeys();
-    this.#notify();
-    return cleared;
+    return undefined;
+  }
+
+  #keyFree(key: string | undefined): boolean {
+    if (key === undefined || this.#perKey === undefined) return true;
+    const state = this.#keys.get(key);
+    return state === undefined || state.active < this.#perKey;
   }
 
   #keyState(key: string): KeyState {
@@ -265,19 +325,6 @@ export class ConcurrencyManager {
     for (const [key, state] of this.#keys) if (state.active === 0 && state.waiting.head === undefined) this.#keys.delete(key);
   }
 
-  #holdsSlot(): boolean {
-    for (let frame = contextStorage?.getStore(); frame !== undefined; frame = frame.parent) {
-      if (frame.manager === this) return true;
-    }
-    return false;
-  }
-
-  #enqueue(task: Task): void {
-    this.#queued++;
-    this.#queue.push(task);
-    if (task.extras !== undefined && task.extras.onAbort === undefined && task.extras.timer === undefined) this.#watch(task);
-  }
-
   /** Arms the signal listener and the queue timeout for a waiting task. */
   #watch(task: Task): void {
     const extras = task.extras;
@@ -289,7 +336,7 @@ export class ConcurrencyManager {
     }
     if (this.#queueTimeoutMs !== undefined) {
       const timeoutMs = this.#queueTimeoutMs;
-      extras.timer = this.#clock.setTimeout(() => this.#cancel(task, new QueueTimeoutError(timeoutMs)), timeoutMs);
+      extras.timer = startTimer(this.#clock, timeoutMs, () => this.#cancel(task, new QueueTimeoutError(timeoutMs)));
     }
   }
 
@@ -300,22 +347,20 @@ export class ConcurrencyManager {
       extras.signal?.removeEventListener('abort', extras.onAbort);
       extras.onAbort = undefined;
     }
-    if (extras.timer !== undefined) {
-      this.#clock.clearTimeout(extras.timer);
-      extras.timer = undefined;
-    }
+    extras.timer?.cancel();
+    extras.timer = undefined;
   }
 
   /** Removes a waiting task (lazily: it stays linked, flagged) and rejects it. */
   #cancel(task: Task, reason: unknown): void {
-    if ((task.flags & CANCELLED) !== 0) return;
+    if ((task.flags & (CANCELLED | STARTED)) !== 0) return;
     this.#unwatch(task);
     task.flags |= CANCELLED;
     if ((task.flags & ADMITTING) !== 0) this.#admitting--;
     else this.#queued--;
     task.reject(reason);
-    this.#admit();
-    this.#notify();
+    // Its place in the queue or behind its key may have been what held others back.
+    this.#drain();
   }
 
   /** Moves tasks waiting for room into the queue while there is room. */
@@ -323,7 +368,7 @@ export class ConcurrencyManager {
     while (this.#admitting > 0 && this.#queued < this.#maxQueued) {
       const task = this.#admission.shift();
       if (task === undefined) break;
-      if ((task.flags & CANCELLED) !== 0) continue;
+      if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
       task.flags &= ~ADMITTING;
       this.#admitting--;
       this.#queued++;
@@ -331,52 +376,105 @@ export class ConcurrencyManager {
     }
   }
 
+  /** Takes a queued task off the counts and starts it, owning a slot or borrowing `lender`'s. */
+  #startQueued(task: Task, lender: Running | undefined): void {
+    if ((task.flags & ADMITTING) !== 0) this.#admitting--;
+    else this.#queued--;
+    task.flags |= STARTED;
+    this.#unwatch(task);
+    task.resolve(task.resource.runInAsyncScope(() => this.#start(task.fn, task.key, lender, undefined)));
+  }
+
+  /** Starts every task that can start: no slot stays idle while a runnable task waits. */
   #drain(): void {
-    while (!this.#paused && this.#active < this.#concurrency) {
-      const task = this.#queue.shift();
-      if (task === undefined) break;
-      if ((task.flags & CANCELLED) !== 0) continue;
-      if (task.key !== undefined && this.#perKey !== undefined) {
-        const state = this.#keyState(task.key);
-        if (state.active >= this.#perKey) {
-          state.waiting.push(task); // still counted as queued; keeps its place for its key
-          continue;
-        }
-        state.active++;
-      }
-      this.#queued--;
-      this.#unwatch(task);
-      task.resolve(this.#start(task.fn, task.key));
-    }
     this.#admit();
+    while (!this.#paused && this.#active < this.#concurrency) {
+      // With `maxQueued: 0`, waiting callers go straight from admission to a free slot.
+      const task = this.#queue.shift() ?? (this.#queued === 0 ? this.#admission.shift() : undefined);
+      if (task === undefined) break;
+      if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
+      if (task.key !== undefined && this.#perKey !== undefined && !this.#keyFree(task.key)) {
+        this.#keyState(task.key).waiting.push(task); // still counted as queued; keeps its place for its key
+        continue;
+      }
+      this.#startQueued(task, undefined);
+      this.#admit();
+    }
+    if (!this.#paused) for (const lender of this.#lenders) this.#lend(lender);
     this.#notify();
   }
 
-  #start(fn: () => unknown, key: string | undefined): Promise<unknown> {
-    this.#active++;
-    if (contextStorage === undefined || this.#reentrant === 'off') return this.#execute(fn, key);
-    const current = contextStorage.getStore();
-    const frame = current === undefined ? this.#frame : { manager: this, parent: current };
-    return contextStorage.run(frame, () => this.#execute(fn, key));
-  }
-
-  async #execute(fn: () => unknown, key: string | undefined): Promise<unknown> {
-    try {
-      return await fn();
-    } finally {
-      this.#active--;
-      if (key !== undefined && this.#perKey !== undefined) this.#release(key);
-      this.#drain();
+  /** Lets the next waiting nested run borrow `lender`'s slot, if it is free. */
+  #lend(lender: Running): void {
+    const waiting = lender.waiting;
+    if (lender.settled || waiting === undefined) {
+      lender.waiting = undefined;
+      this.#lenders.delete(lender);
+      return;
+    }
+    while (!lender.lent && waiting.length > 0) {
+      const index = waiting.findIndex((t) => (t.flags & (CANCELLED | STARTED)) !== 0 || this.#keyFree(t.key));
+      if (index === -1) return;
+      const [task] = waiting.splice(index, 1) as [Task];
+      if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
+      this.#startQueued(task, lender);
+    }
+    if (waiting.every((t) => (t.flags & (CANCELLED | STARTED)) !== 0)) {
+      lender.waiting = undefined;
+      this.#lenders.delete(lender);
     }
   }
 
-  #release(key: string): void {
+  #start(fn: TaskFn, key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+    const running = new Running(lender, key);
+    if (lender === undefined) this.#active++;
+    else {
+      lender.lent = true;
+      this.#borrowed++;
+    }
+    if (key !== undefined && this.#perKey !== undefined) this.#keyState(key).active++;
+    const context: TaskContext = {
+      signal: signal ?? neverAbortedSignal(),
+      run: (child, options) => this.#submit(child as TaskFn, options, running) as never,
+    };
+    if (contextStorage === undefined || this.#reentrant === 'off') return this.#execute(fn, context, running);
+    const current = contextStorage.getStore();
+    return contextStorage.run({ manager: this, running, parent: current }, () => this.#execute(fn, context, running));
+  }
+
+  async #execute(fn: TaskFn, context: TaskContext, running: Running): Promise<unknown> {
+    try {
+      return await fn(context);
+    } finally {
+      this.#release(running);
+    }
+  }
+
+  #release(running: Running): void {
+    running.settled = true;
+    // Its own waiting children become ordinary queued tasks (they are in the main queue already).
+    if (running.waiting !== undefined) {
+      for (const task of running.waiting) task.parent = undefined;
+      running.waiting = undefined;
+      this.#lenders.delete(running);
+    }
+    const lender = running.lender;
+    if (lender === undefined) this.#active--;
+    else {
+      this.#borrowed--;
+      lender.lent = false;
+    }
+    if (running.key !== undefined && this.#perKey !== undefined) this.#releaseKey(running.key);
+    this.#drain();
+  }
+
+  #releaseKey(key: string): void {
     const state = this.#keys.get(key);
     if (state === undefined) return;
     state.active--;
     // The key's next held-back task was dequeued before anything now in the queue: it goes first.
     for (let task = state.waiting.shift(); task !== undefined; task = state.waiting.shift()) {
-      if ((task.flags & CANCELLED) !== 0) continue;
+      if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
       this.#queue.unshift(task);
       break;
     }
@@ -389,14 +487,10 @@ export class ConcurrencyManager {
       this.#emptyWaiters = [];
       for (const resolve of waiters) resolve();
     }
-    if (this.#active === 0 && this.#queued === 0 && this.#admitting === 0 && this.#idleWaiters.length > 0) {
+    if (this.#isIdle() && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
   }
-}
-
-async function invoke(fn: () => unknown): Promise<unknown> {
-  return await fn();
 }

@@ -33,34 +33,38 @@ export class LinkedQueue<N extends Linked<N>> {
     return node;
   }
 
-  /** Removes and returns every node, in order. */
-  drain(): N[] {
-    const nodes: N[] = [];
-    for (let node = this.shift(); node !== undefined; node = this.shift()) nodes.push(node);
-    return nodes;
+  /** Calls `visit` on every node, in order, emptying the queue (no intermediate array: 1 000 000 is fine). */
+  drainEach(visit: (node: N) => void): void {
+    for (let node = this.shift(); node !== undefined; node = this.shift()) visit(node);
   }
 }
 
-/** @internal One FIFO per priority, highest priority first. A single priority (the usual case) is one list. */
+/**
+ * @internal One FIFO per priority, highest priority first. Priorities live in a binary max-heap
+ * (O(log P) for P distinct priorities) and a level is freed as soon as it is empty; the usual single
+ * priority stays one list with no heap work.
+ */
 export class PriorityQueue<N extends Linked<N> & { priority: number }> {
-  /** Sorted by descending priority; few distinct priorities in practice. */
-  readonly #levels: Array<{ priority: number; queue: LinkedQueue<N> }> = [];
+  readonly #levels = new Map<number, LinkedQueue<N>>();
+  /** Max-heap of the priorities that have a level. */
+  readonly #heap: number[] = [];
+
+  get levels(): number {
+    return this.#heap.length;
+  }
 
   #level(priority: number): LinkedQueue<N> {
-    const levels = this.#levels;
-    let i = 0;
-    while (i < levels.length && (levels[i] as { priority: number }).priority > priority) i++;
-    const found = levels[i];
-    if (found !== undefined && found.priority === priority) return found.queue;
-    const queue = new LinkedQueue<N>();
-    levels.splice(i, 0, { priority, queue });
-    return queue;
+    let level = this.#levels.get(priority);
+    if (level === undefined) {
+      level = new LinkedQueue<N>();
+      this.#levels.set(priority, level);
+      this.#heapPush(priority);
+    }
+    return level;
   }
 
   push(node: N): void {
-    const first = this.#levels[0];
-    if (first !== undefined && first.priority === node.priority) first.queue.push(node);
-    else this.#level(node.priority).push(node);
+    this.#level(node.priority).push(node);
   }
 
   /** Puts a node back at the front of its priority (it was dequeued earlier than everything there). */
@@ -69,16 +73,50 @@ export class PriorityQueue<N extends Linked<N> & { priority: number }> {
   }
 
   shift(): N | undefined {
-    for (const level of this.#levels) {
-      const node = level.queue.shift();
+    for (;;) {
+      const top = this.#heap[0];
+      if (top === undefined) return undefined;
+      const level = this.#levels.get(top) as LinkedQueue<N>;
+      const node = level.shift();
+      if (level.head === undefined) {
+        this.#levels.delete(top);
+        this.#heapPop();
+      }
       if (node !== undefined) return node;
     }
-    return undefined;
   }
 
-  drain(): N[] {
-    const nodes: N[] = [];
-    for (const level of this.#levels) nodes.push(...level.queue.drain());
-    return nodes;
+  /** Empties the queue, visiting every node, highest priority first. */
+  drainEach(visit: (node: N) => void): void {
+    for (let node = this.shift(); node !== undefined; node = this.shift()) visit(node);
+  }
+
+  #heapPush(value: number): void {
+    const heap = this.#heap;
+    let i = heap.push(value) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((heap[parent] as number) >= value) break;
+      heap[i] = heap[parent] as number;
+      i = parent;
+    }
+    heap[i] = value;
+  }
+
+  #heapPop(): void {
+    const heap = this.#heap;
+    const last = heap.pop() as number;
+    if (heap.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && (heap[right] as number) > (heap[left] as number) ? right : left;
+      if ((heap[child] as number) <= last) break;
+      heap[i] = heap[child] as number;
+      i = child;
+    }
+    heap[i] = last;
   }
 }

@@ -53,7 +53,7 @@ describe('the packed package', () => {
        const m = new ConcurrencyManager({ concurrency: 2 });
        m.run(() => 21 * 2).then((v) => console.log(v, JSON.stringify(m.status()), new RetryExhaustedError({ attempts: 1, errors: [1], elapsedMs: 0, reason: 'max-attempts', verdict: { retriable: true, reason: 'r' } }).code));`,
     );
-    expect(out).toBe('42 {"active":0,"queued":0,"concurrency":2} ERR_BULWARK_RETRY_EXHAUSTED');
+    expect(out).toBe('42 {"active":0,"queued":0,"concurrency":2,"borrowed":0} ERR_BULWARK_RETRY_EXHAUSTED');
   });
 
   it('loads bulwark/thumbnails both ways', () => {
