@@ -57,15 +57,20 @@ class Task {
 /** A running task: whether it owns a slot or borrows its parent's, and the children waiting for its slot. */
 class Running {
   settled = false;
-  /** A nested run is borrowing this task's slot now (one at a time per slot). */
-  lent = false;
+  /** The nested run borrowing this task's slot now (one at a time per slot). */
+  borrower: Running | undefined = undefined;
   /** Nested runs waiting to borrow this task's slot (they also wait in the main queue for a free one). */
   waiting: Task[] | undefined = undefined;
 
   constructor(
-    readonly lender: Running | undefined,
+    /** The task whose slot this one borrows; `undefined` when it owns a slot. */
+    public lender: Running | undefined,
     readonly key: string | undefined,
   ) {}
+
+  get lent(): boolean {
+    return this.borrower !== undefined;
+  }
 }
 
 function noop(): void {}
@@ -429,7 +434,7 @@ export class ConcurrencyManager {
     const running = new Running(lender, key);
     if (lender === undefined) this.#active++;
     else {
-      lender.lent = true;
+      lender.borrower = running;
       this.#borrowed++;
     }
     if (key !== undefined && this.#perKey !== undefined) this.#keyState(key).active++;
@@ -459,10 +464,17 @@ export class ConcurrencyManager {
       this.#lenders.delete(running);
     }
     const lender = running.lender;
-    if (lender === undefined) this.#active--;
+    const heir = running.borrower;
+    if (heir !== undefined) {
+      // A parent settled while its child still runs on its slot: the child inherits the slot (or the
+      // borrowed one), so the slot is never freed while work still runs on it.
+      heir.lender = lender;
+      this.#borrowed--;
+      if (lender !== undefined) lender.borrower = heir;
+    } else if (lender === undefined) this.#active--;
     else {
       this.#borrowed--;
-      lender.lent = false;
+      lender.borrower = undefined;
     }
     if (running.key !== undefined && this.#perKey !== undefined) this.#releaseKey(running.key);
     this.#drain();
