@@ -1,10 +1,11 @@
 import { isConcurrencyManager, type ConcurrencyManager } from '../concurrency/concurrency-manager.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { neverAbortedSignal } from '../internal/abort.js';
+import { abortReason, neverAbortedSignal } from '../internal/abort.js';
+import { reportHookError, warnHookError, type HookErrorHandler } from '../internal/events.js';
 import { Channel } from '../internal/channel.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { integer, number, optionalBoolean, optionalFunction, optionalSignal } from '../internal/validate.js';
-import type { RetryOutcome } from '../retry/retry.js';
+import type { AttemptScheduling, RetryOutcome } from '../retry/retry.js';
 import { isRetryService, RetryService } from '../retry/retry-service.js';
 import type {
   BatchContext,
@@ -21,7 +22,7 @@ import type {
 } from './options.js';
 
 interface Resolved {
-  readonly workers: number;
+  readonly concurrency: number;
   readonly manager: ConcurrencyManager | undefined;
   readonly batchSize: number;
   readonly retry: RetryService | undefined;
@@ -31,12 +32,13 @@ interface Resolved {
   readonly onProgress: ((progress: BatchProgress) => void) | undefined;
   readonly progressIntervalMs: number;
   readonly onBatchComplete: ((summary: BatchSummary) => void) | undefined;
+  readonly onHookError: HookErrorHandler;
   readonly clock: Clock;
 }
 
 /** How one unit of work (an item, or a batch of items) is executed. */
 type Unit<T> = { readonly items: readonly T[]; readonly firstIndex: number; readonly batchIndex: number };
-type Execute<T, R> = (unit: Unit<T>, signal: AbortSignal, outcome: RetryOutcome) => Promise<readonly R[] | R>;
+type Execute<T, R> = (unit: Unit<T>, signal: AbortSignal, outcome: RetryOutcome, scheduling: AttemptScheduling | undefined) => Promise<readonly R[] | R>;
 
 interface BatchTally {
   read: number;
@@ -45,12 +47,97 @@ interface BatchTally {
   failed: number;
 }
 
+type Release = () => void;
+
+/**
+ * Where attempts get their slot: a shared `ConcurrencyManager`, or a count kept here. Retries coming
+ * back from a backoff go ahead of new items, so items finish (and free memory) before new ones start.
+ */
+interface Slots {
+  limit(): number;
+  tryAcquire(): Release | undefined;
+  acquire(resumed: boolean, signal: AbortSignal): Promise<Release>;
+}
+
+class LocalSlots implements Slots {
+  readonly #limit: number;
+  #used = 0;
+  readonly #resumed: Array<() => void> = [];
+  readonly #fresh: Array<() => void> = [];
+  readonly #release: Release = () => {
+    this.#used--;
+    const next = this.#resumed.shift() ?? this.#fresh.shift();
+    next?.();
+  };
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  limit(): number {
+    return this.#limit;
+  }
+
+  tryAcquire(): Release | undefined {
+    if (this.#used >= this.#limit || this.#resumed.length > 0 || this.#fresh.length > 0) return undefined;
+    this.#used++;
+    return this.#release;
+  }
+
+  acquire(resumed: boolean, signal: AbortSignal): Promise<Release> {
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    if (this.#used < this.#limit && (resumed || (this.#resumed.length === 0 && this.#fresh.length === 0))) {
+      this.#used++;
+      return Promise.resolve(this.#release);
+    }
+    return new Promise<Release>((resolve, reject) => {
+      const queue = resumed ? this.#resumed : this.#fresh;
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        this.#used++;
+        resolve(this.#release);
+      };
+      const onAbort = (): void => {
+        const index = queue.indexOf(wake);
+        if (index !== -1) queue.splice(index, 1);
+        reject(abortReason(signal));
+      };
+      queue.push(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+class ManagerSlots implements Slots {
+  readonly #manager: ConcurrencyManager;
+
+  constructor(manager: ConcurrencyManager) {
+    this.#manager = manager;
+  }
+
+  limit(): number {
+    return this.#manager.concurrency;
+  }
+
+  tryAcquire(): undefined {
+    return undefined;
+  }
+
+  /** A manager task that holds its slot until released. */
+  acquire(resumed: boolean, signal: AbortSignal): Promise<Release> {
+    return new Promise<Release>((resolve, reject) => {
+      this.#manager.run(() => new Promise<void>((release) => resolve(release)), resumed ? { priority: 1, signal } : { signal }).catch(reject);
+    });
+  }
+}
+
 /** Pulls items (or chunks of items) from any iterable, one read at a time. */
 class Reader<T> {
   readonly #array: readonly T[] | undefined;
-  #iterator: Iterator<T> | AsyncIterator<T> | undefined;
+  readonly #iterator: Iterator<T> | AsyncIterator<T> | undefined;
   #position = 0;
-  #chain: Promise<unknown> = Promise.resolve();
+  #busy = false;
+  readonly #waiting: Array<() => void> = [];
   exhausted = false;
 
   constructor(input: BatchInput<T>) {
@@ -58,35 +145,45 @@ class Reader<T> {
     else if (input !== null && typeof input === 'object' && Symbol.asyncIterator in input) this.#iterator = (input as AsyncIterable<T>)[Symbol.asyncIterator]();
     else if (input !== null && input !== undefined && typeof (input as Iterable<T>)[Symbol.iterator] === 'function') this.#iterator = (input as Iterable<T>)[Symbol.iterator]();
     else throw new InvalidOptionError('items', 'an Iterable or AsyncIterable', input);
+    if (this.#array !== undefined && this.#array.length === 0) this.exhausted = true;
   }
 
   get isArray(): boolean {
     return this.#array !== undefined;
   }
 
-  /** Reads up to `count` items; fewer (or none) when the input ends. Serialised for async iterators. */
-  read(count: number): T[] | Promise<T[]> {
-    if (this.#array !== undefined) {
-      const start = this.#position;
-      const end = Math.min(start + count, this.#array.length);
-      this.#position = end;
-      if (end >= this.#array.length) this.exhausted = true;
-      return count === 1 ? (start < end ? [this.#array[start] as T] : []) : this.#array.slice(start, end);
-    }
-    const next = this.#chain.then(() => this.#readIterator(count));
-    this.#chain = next.catch(() => undefined);
-    return next;
+  /** Array items not read yet. */
+  get unread(): number {
+    return this.#array === undefined ? 0 : this.#array.length - this.#position;
   }
 
-  async #readIterator(count: number): Promise<T[]> {
-    const items: T[] = [];
-    const iterator = this.#iterator;
-    while (!this.exhausted && iterator !== undefined && items.length < count) {
-      const result = await iterator.next();
-      if (result.done === true) this.exhausted = true;
-      else items.push(result.value);
+  /** Array items: synchronous, no promise. */
+  readArray(count: number): T[] {
+    const array = this.#array as readonly T[];
+    const start = this.#position;
+    const end = Math.min(start + count, array.length);
+    this.#position = end;
+    if (end >= array.length) this.exhausted = true;
+    return count === 1 ? (start < end ? [array[start] as T] : []) : array.slice(start, end);
+  }
+
+  /** Iterator items, one reader at a time (a generator must not be re-entered). */
+  async read(count: number): Promise<T[]> {
+    while (this.#busy) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#busy = true;
+    try {
+      const items: T[] = [];
+      const iterator = this.#iterator as Iterator<T> | AsyncIterator<T>;
+      while (!this.exhausted && items.length < count) {
+        const result = await iterator.next();
+        if (result.done === true) this.exhausted = true;
+        else items.push(result.value);
+      }
+      return items;
+    } finally {
+      this.#busy = false;
+      this.#waiting.shift()?.();
     }
-    return items;
   }
 
   /** The array items never read, with their indices (arrays only). */
@@ -103,7 +200,7 @@ class Reader<T> {
   async close(): Promise<void> {
     if (this.exhausted || this.#iterator === undefined) return;
     this.exhausted = true;
-    await this.#chain;
+    while (this.#busy) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     await this.#iterator.return?.();
   }
 }
@@ -111,6 +208,7 @@ class Reader<T> {
 /** One run of the processor over one input. */
 class Run<T, R> {
   readonly #o: Resolved;
+  readonly #slots: Slots;
   readonly #reader: Reader<T>;
   readonly #execute: Execute<T, R>;
   readonly #unitSize: number;
@@ -123,6 +221,11 @@ class Run<T, R> {
   readonly #failed: ItemFailure<T>[] = [];
   readonly #notProcessed: NotProcessedItem<T>[] = [];
   readonly #tallies = new Map<number, BatchTally>();
+  readonly #workers: Promise<void>[] = [];
+  /** Units that gave their slot back for a backoff and have not finished. */
+  readonly #detached = new Set<Promise<void>>();
+  #roomWaiters: Array<() => void> = [];
+  #spawning = false;
   #read = 0;
   #succeeded = 0;
   #failures = 0;
@@ -130,6 +233,7 @@ class Run<T, R> {
   #batches = 0;
   #stoppedOnError = false;
   #lastProgress = -Infinity;
+  #lastProgressCompleted = -1;
 
   constructor(
     o: Resolved,
@@ -141,6 +245,7 @@ class Run<T, R> {
     sink: ((outcome: ItemOutcome<T, R>) => void | Promise<void>) | undefined,
   ) {
     this.#o = o;
+    this.#slots = o.manager === undefined ? new LocalSlots(o.concurrency) : new ManagerSlots(o.manager);
     this.#reader = new Reader(input);
     this.#execute = execute;
     this.#perBatch = perBatch;
@@ -156,16 +261,21 @@ class Run<T, R> {
   }
 
   async run(): Promise<BatchReport<T, R>> {
-    const workers: Promise<void>[] = [];
-    for (let i = 0; i < this.#o.workers; i++) workers.push(this.#worker());
-    await Promise.all(workers);
+    this.#spawn();
+    // Workers spawn more workers as they read; wait until every one has finished.
+    for (let i = 0; i < this.#workers.length; i++) await this.#workers[i];
+    while (this.#detached.size > 0) await Promise.all([...this.#detached]);
     if (this.#halted) {
       for (const rest of this.#reader.rest()) {
         this.#read++;
+        this.#count(Math.floor(rest.index / this.#o.batchSize), 1);
         await this.#notProcessedItem(rest.item, rest.index);
       }
       await this.#reader.close();
     }
+    // The last, partial batch of an iterable ends with the input: report it (and any batch whose
+    // items all ended before the input's end was known).
+    for (const batchIndex of [...this.#tallies.keys()].sort((a, b) => a - b)) this.#completeBatch(batchIndex, true);
     this.#progress(true);
     return {
       total: this.#read,
@@ -181,22 +291,77 @@ class Run<T, R> {
     };
   }
 
-  async #worker(): Promise<void> {
-    const isArray = this.#reader.isArray;
-    while (!this.#halted && !this.#reader.exhausted) {
-      const pending = this.#reader.read(this.#unitSize);
-      const items = isArray ? (pending as T[]) : await pending;
-      if (items.length === 0) return;
-      const firstIndex = this.#read;
-      this.#read += items.length;
-      const batchIndex = Math.floor(firstIndex / this.#o.batchSize);
-      this.#count(batchIndex, items.length);
-      const unit: Unit<T> = { items, firstIndex, batchIndex };
-      if (this.#halted) {
-        for (let i = 0; i < items.length; i++) await this.#notProcessedItem(items[i] as T, firstIndex + i);
-        continue;
+  /**
+   * Starts workers while the limit allows (read each time: a shared manager's limit may rise) and
+   * there is input for them: never more workers looking for an item than unread array items, and for
+   * an iterable one more only once every worker has an item. Never recursive.
+   */
+  #spawn(): void {
+    if (this.#spawning) return;
+    this.#spawning = true;
+    try {
+      while (!this.#reader.exhausted && !this.#halted && this.#live < this.#slots.limit() && this.#looking < (this.#reader.isArray ? this.#reader.unread : 1)) {
+        this.#live++;
+        this.#looking++;
+        this.#workers.push(this.#work().finally(() => this.#live--));
       }
-      await (this.#o.manager === undefined ? this.#runUnit(unit) : this.#o.manager.run(() => this.#runUnit(unit)).catch((error: unknown) => this.#failUnit(unit, error, { attempts: 0, verdict: undefined })));
+    } finally {
+      this.#spawning = false;
+    }
+  }
+
+  /** Workers alive, and those of them looking for an item (waiting for a slot or reading). */
+  #live = 0;
+  #looking = 0;
+
+  async #work(): Promise<void> {
+    const isArray = this.#reader.isArray;
+    let looking = true;
+    const stopLooking = (): void => {
+      if (looking) this.#looking--;
+      looking = false;
+    };
+    try {
+      while (!this.#halted && !this.#reader.exhausted) {
+        if (!looking) {
+          looking = true;
+          this.#looking++;
+        }
+        // At most `limit` units wait out a backoff without a slot; beyond that, reading waits.
+        while (this.#detached.size >= this.#slots.limit()) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+        let release = this.#slots.tryAcquire();
+        if (release === undefined) {
+          try {
+            release = await this.#slots.acquire(false, this.#signal);
+          } catch {
+            return; // aborted while waiting for a slot, or the shared manager refused: nothing was read
+          }
+        }
+        if (this.#halted || this.#reader.exhausted) {
+          release();
+          return;
+        }
+        let items: T[];
+        try {
+          items = isArray ? this.#reader.readArray(this.#unitSize) : await this.#reader.read(this.#unitSize);
+        } catch (error) {
+          release();
+          throw error;
+        }
+        stopLooking();
+        if (items.length === 0) {
+          release();
+          return;
+        }
+        const firstIndex = this.#read;
+        this.#read += items.length;
+        const batchIndex = Math.floor(firstIndex / this.#o.batchSize);
+        this.#count(batchIndex, items.length);
+        this.#spawn();
+        await this.#runUnit({ items, firstIndex, batchIndex }, release);
+      }
+    } finally {
+      stopLooking();
     }
   }
 
@@ -210,20 +375,66 @@ class Run<T, R> {
     tally.read += items;
   }
 
-  async #runUnit(unit: Unit<T>): Promise<void> {
-    // Stopped while waiting for a slot of a shared manager: never started.
-    if (this.#halted) {
-      for (let i = 0; i < unit.items.length; i++) await this.#notProcessedItem(unit.items[i] as T, unit.firstIndex + i);
-      return;
-    }
+  /**
+   * Runs one unit holding `release`'s slot. Resolves when the worker may go on: the unit has ended,
+   * or it gave its slot back to wait out a backoff (it then finishes on its own, taking a slot again
+   * for each attempt).
+   */
+  #runUnit(unit: Unit<T>, release: Release): Promise<void> {
     const outcome: RetryOutcome = { attempts: 1, verdict: undefined };
-    let value: readonly R[] | R;
-    try {
-      value = await this.#execute(unit, this.#signal, outcome);
-    } catch (error) {
-      await this.#failUnit(unit, error, outcome);
-      return;
+    if (this.#o.retry === undefined) {
+      return this.#execute(unit, this.#signal, outcome, undefined).then(
+        (value) => {
+          release();
+          return this.#succeed(unit, value, outcome);
+        },
+        (error: unknown) => {
+          release();
+          return this.#failUnit(unit, error, outcome);
+        },
+      );
     }
+    let holding: Release | undefined = release;
+    let finished = false;
+    let parked: (() => void) | undefined;
+    const workerFree = new Promise<void>((resolve) => (parked = resolve));
+    const scheduling: AttemptScheduling = {
+      around: async (_attempt, call) => {
+        if (holding === undefined) holding = await this.#slots.acquire(true, this.#signal);
+        return call();
+      },
+      onBackoff: () => {
+        holding?.();
+        holding = undefined;
+        parked?.();
+      },
+    };
+    const done = this.#execute(unit, this.#signal, outcome, scheduling).then(
+      (value) => {
+        finished = true;
+        holding?.();
+        holding = undefined;
+        return this.#succeed(unit, value, outcome);
+      },
+      (error: unknown) => {
+        finished = true;
+        holding?.();
+        holding = undefined;
+        return this.#failUnit(unit, error, outcome);
+      },
+    );
+    const tracked = done.finally(() => {
+      this.#detached.delete(tracked);
+      const waiters = this.#roomWaiters;
+      this.#roomWaiters = [];
+      for (const wake of waiters) wake();
+    });
+    return Promise.race([done, workerFree]).then(() => {
+      if (!finished) this.#detached.add(tracked);
+    });
+  }
+
+  async #succeed(unit: Unit<T>, value: readonly R[] | R, outcome: RetryOutcome): Promise<void> {
     this.#attempts += outcome.attempts;
     const { items, firstIndex } = unit;
     for (let i = 0; i < items.length; i++) {
@@ -253,7 +464,8 @@ class Run<T, R> {
   async #notProcessedItem(item: T, index: number): Promise<void> {
     if (this.#sink === undefined) this.#notProcessed.push({ item, index });
     else await this.#sink({ status: 'not-processed', item, index });
-    const tally = this.#tallies.get(Math.floor(index / this.#o.batchSize));
+    const batchIndex = Math.floor(index / this.#o.batchSize);
+    const tally = this.#tallies.get(batchIndex);
     if (tally !== undefined) tally.done++;
   }
 
@@ -263,31 +475,48 @@ class Run<T, R> {
     tally.done++;
     if (succeeded) tally.succeeded++;
     else tally.failed++;
-    const complete = tally.done === tally.read && (tally.read === this.#o.batchSize || this.#reader.exhausted);
-    if (complete) {
-      this.#tallies.delete(batchIndex);
-      this.#o.onBatchComplete?.({ batchIndex, size: tally.read, succeeded: tally.succeeded, failed: tally.failed });
+    this.#completeBatch(batchIndex, false);
+  }
+
+  /** Reports a batch whose items have all ended: a full one at once, a partial one once the input ended. */
+  #completeBatch(batchIndex: number, final: boolean): void {
+    const tally = this.#tallies.get(batchIndex);
+    if (tally === undefined || tally.done !== tally.read) return;
+    if (tally.read !== this.#o.batchSize && !final && !(this.#reader.exhausted && this.#read === (batchIndex * this.#o.batchSize) + tally.read)) return;
+    this.#tallies.delete(batchIndex);
+    const onBatchComplete = this.#o.onBatchComplete;
+    if (onBatchComplete === undefined) return;
+    try {
+      onBatchComplete({ batchIndex, size: tally.read, succeeded: tally.succeeded, failed: tally.failed });
+    } catch (error) {
+      reportHookError(this.#o.onHookError, error, 'onBatchComplete');
     }
   }
 
   #progress(final: boolean): void {
     const onProgress = this.#o.onProgress;
     if (onProgress === undefined) return;
+    const completed = this.#succeeded + this.#failures;
+    if (!final && completed === this.#lastProgressCompleted) return;
     const now = this.#o.clock.now();
     if (!final && now - this.#lastProgress < this.#o.progressIntervalMs) return;
     this.#lastProgress = now;
-    const completed = this.#succeeded + this.#failures;
+    this.#lastProgressCompleted = completed;
     const elapsed = now - this.#start;
     const ratePerSecond = elapsed > 0 ? (completed * 1000) / elapsed : 0;
     const total = this.#total;
-    onProgress({
-      completed,
-      failed: this.#failures,
-      total,
-      percent: total === undefined ? undefined : total === 0 ? 100 : (completed / total) * 100,
-      ratePerSecond,
-      etaMs: total === undefined || ratePerSecond === 0 ? undefined : Math.max(0, ((total - completed) / ratePerSecond) * 1000),
-    });
+    try {
+      onProgress({
+        completed,
+        failed: this.#failures,
+        total,
+        percent: total === undefined ? undefined : total === 0 ? 100 : (completed / total) * 100,
+        ratePerSecond,
+        etaMs: total === undefined || ratePerSecond === 0 ? undefined : Math.max(0, ((total - completed) / ratePerSecond) * 1000),
+      });
+    } catch (error) {
+      reportHookError(this.#o.onHookError, error, 'onProgress');
+    }
   }
 }
 
@@ -309,17 +538,10 @@ export class BatchProcessor {
   /** @throws {InvalidOptionError} when an option is out of range. */
   constructor(options: BatchProcessorOptions = {}) {
     const concurrency = options.concurrency ?? 5;
-    let manager: ConcurrencyManager | undefined;
-    let workers: number;
-    if (isConcurrencyManager(concurrency)) {
-      manager = concurrency;
-      workers = Number.isFinite(concurrency.concurrency) ? concurrency.concurrency : 1000;
-    } else {
-      workers = integer('concurrency', concurrency, 1);
-    }
+    const manager = isConcurrencyManager(concurrency) ? concurrency : undefined;
     const retry = options.retry;
     this.#o = {
-      workers,
+      concurrency: manager === undefined ? integer('concurrency', concurrency, 1, Infinity, true) : manager.concurrency,
       manager,
       batchSize: integer('batchSize', options.batchSize ?? 100, 1),
       retry: retry === undefined ? undefined : isRetryService(retry) ? retry : new RetryService(retry),
@@ -329,6 +551,7 @@ export class BatchProcessor {
       onProgress: optionalFunction('onProgress', options.onProgress),
       progressIntervalMs: number('progressIntervalMs', options.progressIntervalMs ?? 1000, 0),
       onBatchComplete: optionalFunction('onBatchComplete', options.onBatchComplete),
+      onHookError: optionalFunction('onHookError', options.onHookError) ?? warnHookError,
       clock: options.clock ?? systemClock,
     };
   }
@@ -404,11 +627,12 @@ export class BatchProcessor {
         return value;
       };
     }
-    return (unit, signal, outcome) =>
+    return (unit, signal, outcome, scheduling) =>
       retry.executeWithOutcome(
         ({ attempt, signal: attemptSignal }) => handler(unit.items[0] as T, { index: unit.firstIndex, batchIndex: unit.batchIndex, attempt, signal: attemptSignal }) as Awaited<R> | PromiseLike<Awaited<R>>,
         operation === undefined ? { signal } : { signal, operation: operation(unit.items[0], unit.firstIndex) },
         outcome,
+        scheduling,
       );
   }
 
@@ -419,7 +643,7 @@ export class BatchProcessor {
     const call = async (unit: Unit<T>, attempt: number, signal: AbortSignal): Promise<readonly R[]> =>
       (await handler(unit.items, { firstIndex: unit.firstIndex, batchIndex: unit.batchIndex, attempt, signal })) ?? [];
     if (retry === undefined) return (unit, signal) => call(unit, 1, signal);
-    return (unit, signal, outcome) => retry.executeWithOutcome(({ attempt, signal: s }) => call(unit, attempt, s), { signal, operation: `Batch ${unit.batchIndex}` }, outcome);
+    return (unit, signal, outcome, scheduling) => retry.executeWithOutcome(({ attempt, signal: s }) => call(unit, attempt, s), { signal, operation: `Batch ${unit.batchIndex}` }, outcome, scheduling);
   }
 
   #begin<T, R>(

@@ -121,7 +121,10 @@ export interface BatchReport<T, R> {
 export interface BatchProcessorOptions {
   /**
    * How many items (or, in per-batch mode, batches) run at once: a number, or a shared
-   * `ConcurrencyManager` whose limit then applies across everything that uses it. Minimum: `1`.
+   * `ConcurrencyManager` whose limit then applies across everything that uses it (raising its limit
+   * later raises this run's parallelism too). Never more workers than items. An item waiting out a
+   * retry backoff holds no slot: it gives it to the next item and takes one again when the delay
+   * ends, ahead of items not yet started. Minimum: `1` (`Infinity` allowed).
    * @default 5
    */
   readonly concurrency?: number | ConcurrencyManager;
@@ -181,6 +184,12 @@ export interface BatchProcessorOptions {
    * ```
    */
   readonly onBatchComplete?: (summary: BatchSummary) => void;
+  /**
+   * Where an error thrown by `onProgress` or `onBatchComplete` goes: it never changes the report or
+   * counts an item twice.
+   * @default a process warning (`BulwarkHookWarning`)
+   */
+  readonly onHookError?: (error: unknown, hook: string) => void;
   /**
    * The clock for durations and progress throttling, injectable for tests.
    * @default the system clock

@@ -1,6 +1,6 @@
 import { optionalSignal } from '../internal/validate.js';
 import type { AttemptContext, RetryCallOptions, RetryOptions } from './options.js';
-import { checkCall, checkCallOptions, resolveRetryOptions, runRetry, type ResolvedRetryOptions, type RetryOutcome } from './retry.js';
+import { checkCall, checkCallOptions, resolveRetryOptions, runRetry, type AttemptScheduling, type ResolvedRetryOptions, type RetryOutcome } from './retry.js';
 
 const BRAND = /* @__PURE__ */ Symbol.for('bulwark.RetryService');
 
@@ -54,7 +54,12 @@ export class RetryService {
   }
 
   /** @internal `execute` that also reports how many attempts ran and the last verdict. */
-  executeWithOutcome<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, callOptions: RetryCallOptions<T> | undefined, outcome: RetryOutcome | undefined): Promise<T> {
+  executeWithOutcome<T>(
+    fn: (context: AttemptContext) => T | PromiseLike<T>,
+    callOptions: RetryCallOptions<T> | undefined,
+    outcome: RetryOutcome | undefined,
+    scheduling?: AttemptScheduling,
+  ): Promise<T> {
     checkCallOptions(callOptions);
     const signal = optionalSignal('signal', callOptions?.signal) ?? this.#options.signal;
     checkCall(fn, this.#options, signal);
@@ -65,6 +70,7 @@ export class RetryService {
       callOptions?.operation ?? this.#options.operation,
       callOptions?.retryOnResult ?? (this.#options.retryOnResult as ((r: T) => boolean) | undefined),
       outcome,
+      scheduling,
     );
   }
 

@@ -179,6 +179,16 @@ export interface RetryOutcome {
 }
 
 /**
+ * @internal How a caller that schedules attempts (BatchProcessor) takes part in the loop: `around`
+ * wraps each attempt (to hold a slot only while it runs), `onBackoff` is told when the loop starts
+ * waiting before a retry (to give the slot to someone else meanwhile).
+ */
+export interface AttemptScheduling {
+  around<T>(attempt: number, call: () => Promise<T>): Promise<T>;
+  onBackoff(): void;
+}
+
+/**
  * Runs one attempt with its own signal: it aborts when the caller's signal does or, with a timeout,
  * when the attempt times out. A timed-out attempt's late result is ignored; no listener stays on the
  * caller's signal once the attempt is over, whether it settled or timed out.
@@ -290,6 +300,7 @@ export async function runRetry<T>(
   operation: string | undefined,
   retryOnResult: ((result: T) => boolean) | undefined,
   outcome?: RetryOutcome,
+  scheduling?: AttemptScheduling,
 ): Promise<T> {
   if (signal?.aborted) throw abortReason(signal);
   const { clock, maxAttempts, observed } = o;
@@ -318,7 +329,8 @@ export async function runRetry<T>(
     let result: T | undefined;
     let returned = false;
     try {
-      result = ownSignal ? await runAttempt(fn, attempt, o.attemptTimeoutMs, o, signal) : await fn({ attempt, signal: neverAbortedSignal() });
+      if (scheduling === undefined) result = ownSignal ? await runAttempt(fn, attempt, o.attemptTimeoutMs, o, signal) : await fn({ attempt, signal: neverAbortedSignal() });
+      else result = await scheduling.around(attempt, () => (ownSignal ? runAttempt(fn, attempt, o.attemptTimeoutMs, o, signal) : Promise.resolve(fn({ attempt, signal: neverAbortedSignal() }))));
       returned = true;
     } catch (error) {
       failure = error;
@@ -372,6 +384,7 @@ export async function runRetry<T>(
       // `onRetry` move it, and a slow hook's time is part of the wait rather than added to it.
       const wait = sleep(delay, clock, signal, o.unref);
       wait.catch(noop);
+      scheduling?.onBackoff();
       if (observed) {
         logLine(o.logger, 'warn', `${operation ?? 'Operation'} failed (${attemptLabel(attempt, maxAttempts)}), retrying in ${delay}ms: ${messageOf(failure)}`, operation, attempt, maxAttempts, delay, failure, verdict);
         await callHook(o, 'onRetry', o.onRetry, event(attempt, o, delay, failure, verdict, clock.now() - start, operation), signal);

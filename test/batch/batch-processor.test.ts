@@ -174,7 +174,7 @@ describe('BatchProcessor.process', () => {
   });
 
   it('validates its options with the usual message', async () => {
-    expect(() => new BatchProcessor({ concurrency: 0 })).toThrow('Expected `concurrency` to be an integer >= 1, got `0` (number)');
+    expect(() => new BatchProcessor({ concurrency: 0 })).toThrow('Expected `concurrency` to be an integer >= 1 or Infinity, got `0` (number)');
     expect(() => new BatchProcessor({ batchSize: 1.5 })).toThrow('Expected `batchSize` to be an integer >= 1, got `1.5` (number)');
     const p = new BatchProcessor();
     await expect(p.process(42 as unknown as number[], () => 1)).rejects.toThrow('Expected `items` to be an Iterable or AsyncIterable, got `42` (number)');
