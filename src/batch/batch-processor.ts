@@ -327,8 +327,8 @@ class Run<T, R> {
           looking = true;
           this.#looking++;
         }
-        // At most `limit` units wait out a backoff without a slot; beyond that, reading waits.
-        while (this.#detached.size >= this.#slots.limit()) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+        // Items waiting out a backoff hold no slot; past `max(16, 4 × limit)` of them, reading waits.
+        while (this.#detached.size >= Math.max(16, 4 * this.#slots.limit())) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
         let release = this.#slots.tryAcquire();
         if (release === undefined) {
           try {
