@@ -54,8 +54,13 @@ class Task {
   }
 }
 
-/** A running task: whether it owns a slot or borrows its parent's, and the children waiting for its slot. */
-class Running {
+type Submit = (fn: TaskFn, options: RunOptions | undefined, parent: Running | undefined) => Promise<unknown>;
+
+/**
+ * A running task: whether it owns a slot or borrows its parent's, the children waiting for its slot,
+ * and the task's own {@link TaskContext} (one object per task, allocated once).
+ */
+class Running implements TaskContext {
   settled = false;
   /** The nested run borrowing this task's slot now (one at a time per slot). */
   borrower: Running | undefined = undefined;
@@ -66,10 +71,19 @@ class Running {
     /** The task whose slot this one borrows; `undefined` when it owns a slot. */
     public lender: Running | undefined,
     readonly key: string | undefined,
+    readonly signal: AbortSignal,
+    readonly submit: Submit,
   ) {}
 
   get lent(): boolean {
     return this.borrower !== undefined;
+  }
+
+  #run: TaskContext['run'] | undefined;
+
+  /** Made on first use (most tasks never nest), bound, so `({ run }) => run(child)` works. */
+  get run(): TaskContext['run'] {
+    return (this.#run ??= (fn, options) => this.submit(fn as TaskFn, options, this) as never);
   }
 }
 
@@ -138,6 +152,7 @@ export class ConcurrencyManager {
   #paused: boolean;
   #idleWaiters: Array<() => void> = [];
   #emptyWaiters: Array<() => void> = [];
+  readonly #submitter: Submit = (fn, options, parent) => this.#submit(fn, options, parent);
 
   /** @throws {InvalidOptionError} when an option is out of range. */
   constructor(options: ConcurrencyManagerOptions = {}) {
@@ -387,7 +402,8 @@ export class ConcurrencyManager {
     else this.#queued--;
     task.flags |= STARTED;
     this.#unwatch(task);
-    task.resolve(task.resource.runInAsyncScope(() => this.#start(task.fn, task.key, lender, undefined)));
+    // In the caller's async context, not in that of the task that freed the slot.
+    task.resource.runInAsyncScope(this.#runQueued, this, task, lender);
   }
 
   /** Starts every task that can start: no slot stays idle while a runnable task waits. */
@@ -431,28 +447,46 @@ export class ConcurrencyManager {
   }
 
   #start(fn: TaskFn, key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined): Promise<unknown> {
-    const running = new Running(lender, key);
+    const running = this.#begin(key, lender, signal);
+    if (contextStorage === undefined || this.#reentrant === 'off') return this.#execute(fn, running);
+    return contextStorage.run({ manager: this, running, parent: contextStorage.getStore() }, () => this.#execute(fn, running));
+  }
+
+  /** Counts a task as running (on its own slot, or on `lender`'s) and makes its context. */
+  #begin(key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined): Running {
+    const running = new Running(lender, key, signal ?? neverAbortedSignal(), this.#submitter);
     if (lender === undefined) this.#active++;
     else {
       lender.borrower = running;
       this.#borrowed++;
     }
     if (key !== undefined && this.#perKey !== undefined) this.#keyState(key).active++;
-    const context: TaskContext = {
-      signal: signal ?? neverAbortedSignal(),
-      run: (child, options) => this.#submit(child as TaskFn, options, running) as never,
-    };
-    if (contextStorage === undefined || this.#reentrant === 'off') return this.#execute(fn, context, running);
-    const current = contextStorage.getStore();
-    return contextStorage.run({ manager: this, running, parent: current }, () => this.#execute(fn, context, running));
+    return running;
   }
 
-  async #execute(fn: TaskFn, context: TaskContext, running: Running): Promise<unknown> {
+  async #execute(fn: TaskFn, running: Running): Promise<unknown> {
     try {
-      return await fn(context);
+      return await fn(running);
     } finally {
       this.#release(running);
     }
+  }
+
+  /** Runs a queued task and settles its caller's promise directly (no promise resolved with a promise). */
+  async #executeQueued(task: Task, running: Running): Promise<void> {
+    try {
+      task.resolve(await task.fn(running));
+    } catch (error) {
+      task.reject(error);
+    } finally {
+      this.#release(running);
+    }
+  }
+
+  #runQueued(task: Task, lender: Running | undefined): void {
+    const running = this.#begin(task.key, lender, task.extras?.signal);
+    if (contextStorage === undefined || this.#reentrant === 'off') void this.#executeQueued(task, running);
+    else contextStorage.run({ manager: this, running, parent: contextStorage.getStore() }, () => void this.#executeQueued(task, running));
   }
 
   #release(running: Running): void {
