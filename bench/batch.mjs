@@ -1,43 +1,50 @@
-// Batch streaming: 1 000 000 items from an async generator; µs per item and heap growth.
-import pMap from 'p-map';
-import { BatchProcessor } from 'bulwark';
-import { emit, median, now, withPeakHeap } from './lib.mjs';
+// Batch processing per item, each library in its own process: items from an async generator at
+// concurrency 5, at 10 000, 100 000 and 1 000 000 items (BENCH_ITEMS picks one size).
+import { isolated } from './harness.mjs';
 
-const N = Number(process.env.BENCH_ITEMS ?? 1_000_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-async function* source() {
-  for (let i = 0; i < N; i++) yield i;
+const items = () => Number(process.env.BENCH_ITEMS);
+async function* source(n) {
+  for (let i = 0; i < n; i++) yield i;
 }
 const handler = (n) => Promise.resolve(n);
 
-const peers = {
-  'bulwark BatchProcessor (retry + progress + report)': async () => {
-    const processor = new BatchProcessor({ concurrency: 5, collectResults: false, retry: { maxAttempts: 3 }, onProgress: () => {}, progressIntervalMs: 1000 });
-    const report = await processor.process(source(), handler);
-    if (report.succeeded !== N) throw new Error('lost items');
-  },
-  'bulwark BatchProcessor (no retry)': async () => {
+const subjects = {
+  'bulwark BatchProcessor': async () => {
+    const { BatchProcessor } = await import('bulwark');
     const processor = new BatchProcessor({ concurrency: 5, collectResults: false });
-    const report = await processor.process(source(), handler);
-    if (report.succeeded !== N) throw new Error('lost items');
+    return async (n) => {
+      const report = await processor.process(source(n), handler);
+      if (report.succeeded !== n) throw new Error('lost items');
+    };
   },
-  'p-map (async iterable)': async () => {
-    await pMap(source(), handler, { concurrency: 5 });
+  'bulwark BatchProcessor (retry + progress)': async () => {
+    const { BatchProcessor } = await import('bulwark');
+    const processor = new BatchProcessor({ concurrency: 5, collectResults: false, retry: { maxAttempts: 3 }, onProgress: () => {}, progressIntervalMs: 1000 });
+    return async (n) => {
+      const report = await processor.process(source(n), handler);
+      if (report.succeeded !== n) throw new Error('lost items');
+    };
+  },
+  'p-map': async () => {
+    const { default: pMap } = await import('p-map');
+    return async (n) => {
+      await pMap(source(n), handler, { concurrency: 5 });
+    };
   },
 };
-const times = Object.fromEntries(Object.keys(peers).map((k) => [k, []]));
-const growth = {};
-for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, run] of Object.entries(peers)) {
-    const start = now();
-    const { peakHeapMb } = await withPeakHeap(run);
-    times[name].push(((now() - start) * 1000) / N);
-    growth[name] = Math.max(growth[name] ?? 0, peakHeapMb);
-  }
+
+const sizes = process.env.BENCH_ITEMS === undefined ? [10_000, 100_000, 1_000_000] : [items()];
+const subjectArg = process.argv.includes('--subject');
+for (const size of subjectArg ? [items()] : sizes) {
+  process.env.BENCH_ITEMS = String(size);
+  await isolated({
+    name: `Batch (${size.toLocaleString('en')} items from an async generator, concurrency 5)`,
+    file: import.meta.url,
+    subjects,
+    units: () => size,
+    baseline: 'p-map',
+    unit: 'item',
+    rounds: Number(process.env.BENCH_ROUNDS ?? (size >= 1_000_000 ? 3 : 5)),
+    notes: { goal: 'bulwark <= 1.2x p-map (CPU)' },
+  });
 }
-const base = median(times['p-map (async iterable)']);
-emit(
-  `Batch streaming (${N.toLocaleString('en')} items, async generator, concurrency 5)`,
-  Object.keys(peers).map((name) => ({ name, usPerItem: +median(times[name]).toFixed(3), ratioVsPMap: +(median(times[name]) / base).toFixed(2), heapGrowthMb: +growth[name].toFixed(1) })),
-  { goal: 'bulwark <= 1.5x p-map, flat heap' },
-);

@@ -32,11 +32,22 @@ for (const name of chosen) {
   process.stderr.write(`running ${name}…\n`);
   const started = Date.now();
   const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], cwd: join(here, '..'), env });
-  const result = JSON.parse(out.trim().split('\n').at(-1));
-  const notes = Object.entries(result.notes ?? {}).map(([k, v]) => `${k}: ${v}`).join('; ');
-  const section = `### ${result.name}\n\n${notes ? `${notes}\n\n` : ''}${table(result.rows)}\n\n_${((Date.now() - started) / 1000).toFixed(0)} s_`;
-  console.log(`\n${section}\n`);
-  sections.push(section);
+  // A benchmark prints one JSON line per table (the batch benchmark prints one per size).
+  const results = out.trim().split('\n').flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line);
+      return parsed !== null && typeof parsed === 'object' && Array.isArray(parsed.rows) ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+  for (const result of results) {
+    const notes = Object.entries(result.notes ?? {}).map(([k, v]) => `${k}: ${v}`).join('; ');
+    const section = `### ${result.name}\n\n${notes ? `${notes}\n\n` : ''}${table(result.rows)}`;
+    console.log(`\n${section}\n`);
+    sections.push(section);
+  }
+  sections.push(`_${name}: ${((Date.now() - started) / 1000).toFixed(0)} s_`);
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';

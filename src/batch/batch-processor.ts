@@ -169,6 +169,7 @@ class Reader<T> {
 
   /** Iterator items, one reader at a time (a generator must not be re-entered). */
   async read(count: number): Promise<T[]> {
+    if (count === 1 && !this.#busy) return this.#readOne();
     while (this.#busy) await new Promise<void>((resolve) => this.#waiting.push(resolve));
     this.#busy = true;
     try {
@@ -180,6 +181,22 @@ class Reader<T> {
         else items.push(result.value);
       }
       return items;
+    } finally {
+      this.#busy = false;
+      this.#waiting.shift()?.();
+    }
+  }
+
+  /** The common case, uncontended and one item: one `next()`, no loop, no extra promise. */
+  async #readOne(): Promise<T[]> {
+    this.#busy = true;
+    try {
+      const result = await (this.#iterator as Iterator<T> | AsyncIterator<T>).next();
+      if (result.done === true) {
+        this.exhausted = true;
+        return [];
+      }
+      return [result.value];
     } finally {
       this.#busy = false;
       this.#waiting.shift()?.();
@@ -223,7 +240,8 @@ class Run<T, R> {
   readonly #tallies = new Map<number, BatchTally>();
   readonly #workers: Promise<void>[] = [];
   /** Units that gave their slot back for a backoff and have not finished. */
-  readonly #detached = new Set<Promise<void>>();
+  #detached = 0;
+  /** Woken when a detached unit ends: workers waiting for room, and `run()` waiting for the last. */
   #roomWaiters: Array<() => void> = [];
   #spawning = false;
   #read = 0;
@@ -256,15 +274,31 @@ class Run<T, R> {
     this.#start = o.clock.now();
   }
 
+  /** Set once by the signal's abort event: cheaper than reading `signal.aborted` per item. */
+  #aborted = false;
+
   get #halted(): boolean {
-    return this.#stoppedOnError || this.#signal.aborted;
+    return this.#stoppedOnError || this.#aborted;
   }
 
   async run(): Promise<BatchReport<T, R>> {
+    const onAbort = (): void => {
+      this.#aborted = true;
+    };
+    if (this.#signal.aborted) this.#aborted = true;
+    else this.#signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.#runAll();
+    } finally {
+      this.#signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #runAll(): Promise<BatchReport<T, R>> {
     this.#spawn();
     // Workers spawn more workers as they read; wait until every one has finished.
     for (let i = 0; i < this.#workers.length; i++) await this.#workers[i];
-    while (this.#detached.size > 0) await Promise.all([...this.#detached]);
+    while (this.#detached > 0) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
     if (this.#halted) {
       for (const rest of this.#reader.rest()) {
         this.#read++;
@@ -328,7 +362,7 @@ class Run<T, R> {
           this.#looking++;
         }
         // Items waiting out a backoff hold no slot; past `max(16, 4 × limit)` of them, reading waits.
-        while (this.#detached.size >= Math.max(16, 4 * this.#slots.limit())) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+        while (this.#detached >= Math.max(16, 4 * this.#slots.limit())) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
         let release = this.#slots.tryAcquire();
         if (release === undefined) {
           try {
@@ -358,7 +392,8 @@ class Run<T, R> {
         const batchIndex = Math.floor(firstIndex / this.#o.batchSize);
         this.#count(batchIndex, items.length);
         this.#spawn();
-        await this.#runUnit({ items, firstIndex, batchIndex }, release);
+        const pending = this.#runUnit({ items, firstIndex, batchIndex }, release);
+        if (pending !== undefined) await pending;
       }
     } finally {
       stopLooking();
@@ -380,7 +415,7 @@ class Run<T, R> {
    * or it gave its slot back to wait out a backoff (it then finishes on its own, taking a slot again
    * for each attempt).
    */
-  #runUnit(unit: Unit<T>, release: Release): Promise<void> {
+  #runUnit(unit: Unit<T>, release: Release): Promise<void> | void {
     const outcome: RetryOutcome = { attempts: 1, verdict: undefined };
     if (this.#o.retry === undefined) {
       return this.#execute(unit, this.#signal, outcome, undefined).then(
@@ -394,55 +429,73 @@ class Run<T, R> {
         },
       );
     }
-    let holding: Release | undefined = release;
-    let finished = false;
-    let parked: (() => void) | undefined;
-    const workerFree = new Promise<void>((resolve) => (parked = resolve));
-    const scheduling: AttemptScheduling = {
-      around: async (_attempt, call) => {
-        if (holding === undefined) holding = await this.#slots.acquire(true, this.#signal);
-        return call();
-      },
-      onBackoff: () => {
+    return new Promise<void>((workerFree) => {
+      let holding: Release | undefined = release;
+      let detached = false;
+      const slots = this.#slots;
+      const signal = this.#signal;
+      const scheduling: AttemptScheduling = {
+        around: (_attempt, call) => {
+          if (holding !== undefined) return call();
+          return slots.acquire(true, signal).then((r) => {
+            holding = r;
+            return call();
+          });
+        },
+        onBackoff: () => {
+          holding?.();
+          holding = undefined;
+          if (!detached) {
+            detached = true;
+            this.#detached++;
+            workerFree();
+          }
+        },
+      };
+      const end = (): void => {
         holding?.();
         holding = undefined;
-        parked?.();
-      },
-    };
-    const done = this.#execute(unit, this.#signal, outcome, scheduling).then(
-      (value) => {
-        finished = true;
-        holding?.();
-        holding = undefined;
-        return this.#succeed(unit, value, outcome);
-      },
-      (error: unknown) => {
-        finished = true;
-        holding?.();
-        holding = undefined;
-        return this.#failUnit(unit, error, outcome);
-      },
-    );
-    const tracked = done.finally(() => {
-      this.#detached.delete(tracked);
-      const waiters = this.#roomWaiters;
-      this.#roomWaiters = [];
-      for (const wake of waiters) wake();
-    });
-    return Promise.race([done, workerFree]).then(() => {
-      if (!finished) this.#detached.add(tracked);
+        if (detached) {
+          this.#detached--;
+          const waiters = this.#roomWaiters;
+          this.#roomWaiters = [];
+          for (const wake of waiters) wake();
+        }
+      };
+      this.#execute(unit, signal, outcome, scheduling)
+        .then(
+          (value) => {
+            end();
+            return this.#succeed(unit, value, outcome);
+          },
+          (error: unknown) => {
+            end();
+            return this.#failUnit(unit, error, outcome);
+          },
+        )
+        .then(() => workerFree(), () => workerFree());
     });
   }
 
-  async #succeed(unit: Unit<T>, value: readonly R[] | R, outcome: RetryOutcome): Promise<void> {
+  #succeed(unit: Unit<T>, value: readonly R[] | R, outcome: RetryOutcome): Promise<void> | void {
     this.#attempts += outcome.attempts;
     const { items, firstIndex } = unit;
+    if (this.#sink !== undefined) return this.#succeedToSink(unit, value, outcome);
     for (let i = 0; i < items.length; i++) {
-      const result = this.#perBatch ? (value as readonly R[] | undefined)?.[i] : (value as R);
       this.#succeeded++;
-      if (this.#o.collectResults) this.#results[firstIndex + i] = result as R;
+      if (this.#o.collectResults) this.#results[firstIndex + i] = (this.#perBatch ? (value as readonly R[] | undefined)?.[i] : value) as R;
       this.#done(unit.batchIndex, true);
-      if (this.#sink !== undefined) await this.#sink({ status: 'succeeded', item: items[i] as T, index: firstIndex + i, value: result as R, attempts: outcome.attempts });
+    }
+    this.#progress(false);
+  }
+
+  async #succeedToSink(unit: Unit<T>, value: readonly R[] | R, outcome: RetryOutcome): Promise<void> {
+    const { items, firstIndex } = unit;
+    for (let i = 0; i < items.length; i++) {
+      const result = (this.#perBatch ? (value as readonly R[] | undefined)?.[i] : value) as R;
+      this.#succeeded++;
+      this.#done(unit.batchIndex, true);
+      await (this.#sink as (outcome: ItemOutcome<T, R>) => void | Promise<void>)({ status: 'succeeded', item: items[i] as T, index: firstIndex + i, value: result, attempts: outcome.attempts });
     }
     this.#progress(false);
   }
@@ -493,12 +546,28 @@ class Run<T, R> {
     }
   }
 
+  /**
+   * Completions left before the clock is read again: reading it per item is measurable at a million
+   * items, so the gap adapts to the pace — every item when items are slow, up to 1024 when they take
+   * microseconds — keeping a progress call at most 1/8 of `progressIntervalMs` late.
+   */
+  #progressCountdown = 0;
+  #progressStride = 1;
+  #lastCheck = Number.NaN;
+
   #progress(final: boolean): void {
     const onProgress = this.#o.onProgress;
     if (onProgress === undefined) return;
+    if (!final && this.#o.progressIntervalMs > 0 && --this.#progressCountdown > 0) return;
+    const now = this.#o.clock.now();
+    if (!Number.isNaN(this.#lastCheck)) {
+      const perItem = (now - this.#lastCheck) / this.#progressStride;
+      this.#progressStride = perItem > 0 ? Math.max(1, Math.min(1024, Math.floor(this.#o.progressIntervalMs / 8 / perItem))) : Math.min(1024, this.#progressStride * 2);
+    }
+    this.#lastCheck = now;
+    this.#progressCountdown = this.#progressStride;
     const completed = this.#succeeded + this.#failures;
     if (!final && completed === this.#lastProgressCompleted) return;
-    const now = this.#o.clock.now();
     if (!final && now - this.#lastProgress < this.#o.progressIntervalMs) return;
     this.#lastProgress = now;
     this.#lastProgressCompleted = completed;
@@ -628,9 +697,10 @@ export class BatchProcessor {
       };
     }
     return (unit, signal, outcome, scheduling) =>
-      retry.executeWithOutcome(
+      retry.executeTrusted(
         ({ attempt, signal: attemptSignal }) => handler(unit.items[0] as T, { index: unit.firstIndex, batchIndex: unit.batchIndex, attempt, signal: attemptSignal }) as Awaited<R> | PromiseLike<Awaited<R>>,
-        operation === undefined ? { signal } : { signal, operation: operation(unit.items[0], unit.firstIndex) },
+        signal,
+        operation === undefined ? undefined : operation(unit.items[0], unit.firstIndex),
         outcome,
         scheduling,
       );
@@ -643,7 +713,7 @@ export class BatchProcessor {
     const call = async (unit: Unit<T>, attempt: number, signal: AbortSignal): Promise<readonly R[]> =>
       (await handler(unit.items, { firstIndex: unit.firstIndex, batchIndex: unit.batchIndex, attempt, signal })) ?? [];
     if (retry === undefined) return (unit, signal) => call(unit, 1, signal);
-    return (unit, signal, outcome, scheduling) => retry.executeWithOutcome(({ attempt, signal: s }) => call(unit, attempt, s), { signal, operation: `Batch ${unit.batchIndex}` }, outcome, scheduling);
+    return (unit, signal, outcome, scheduling) => retry.executeTrusted(({ attempt, signal: s }) => call(unit, attempt, s), signal, `Batch ${unit.batchIndex}`, outcome, scheduling);
   }
 
   #begin<T, R>(

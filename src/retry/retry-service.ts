@@ -53,6 +53,14 @@ export class RetryService {
     return this.executeWithOutcome(fn, callOptions, undefined);
   }
 
+  /**
+   * @internal For bulwark's own callers, whose arguments are known good: no per-call validation.
+   * Reports attempts and the last verdict in `outcome`.
+   */
+  executeTrusted<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, signal: AbortSignal | undefined, operation: string | undefined, outcome: RetryOutcome, scheduling?: AttemptScheduling): Promise<T> {
+    return runRetry(fn, this.#options, signal ?? this.#options.signal, operation ?? this.#options.operation, this.#options.retryOnResult as ((r: T) => boolean) | undefined, outcome, scheduling);
+  }
+
   /** @internal `execute` that also reports how many attempts ran and the last verdict. */
   executeWithOutcome<T>(
     fn: (context: AttemptContext) => T | PromiseLike<T>,

@@ -306,7 +306,9 @@ export async function runRetry<T>(
   const { clock, maxAttempts, observed } = o;
   const start = clock.now();
   o.budget?.recordCall();
-  const ownSignal = o.attemptTimeoutMs !== undefined || signal !== undefined;
+  // Without a timeout, an attempt's signal is the caller's own: no controller, no listener per attempt.
+  const timed = o.attemptTimeoutMs !== undefined;
+  const callerSignal = signal ?? neverAbortedSignal();
   let errors: unknown[] | undefined;
   let lastVerdict: Verdict | undefined;
   let previousDelay = o.initialDelayMs;
@@ -329,8 +331,8 @@ export async function runRetry<T>(
     let result: T | undefined;
     let returned = false;
     try {
-      if (scheduling === undefined) result = ownSignal ? await runAttempt(fn, attempt, o.attemptTimeoutMs, o, signal) : await fn({ attempt, signal: neverAbortedSignal() });
-      else result = await scheduling.around(attempt, () => (ownSignal ? runAttempt(fn, attempt, o.attemptTimeoutMs, o, signal) : Promise.resolve(fn({ attempt, signal: neverAbortedSignal() }))));
+      if (scheduling === undefined) result = timed ? await runAttempt(fn, attempt, o.attemptTimeoutMs, o, signal) : await fn({ attempt, signal: callerSignal });
+      else result = await scheduling.around(attempt, () => (timed ? runAttempt(fn, attempt, o.attemptTimeoutMs, o, signal) : Promise.resolve(fn({ attempt, signal: callerSignal }))));
       returned = true;
     } catch (error) {
       failure = error;
