@@ -16,6 +16,8 @@ import { emit, median, now } from './lib.mjs';
  * @param {string} spec.baseline - the subject ratios are computed against
  * @param {string} spec.unit - e.g. 'task'
  * @param {number} [spec.rounds]
+ * @param {string} [spec.subtract] - a subject (e.g. a bare call) whose cost is subtracted: ratios then compare overheads
+ * @param {number} [spec.repeat] - measured runs per child (small sizes repeat, so the window is long enough to measure)
  * @param {Record<string, string>} [spec.notes]
  */
 export async function isolated(spec) {
@@ -36,7 +38,8 @@ export async function isolated(spec) {
       heap[name] = Math.max(heap[name], result.heapMb);
     }
   }
-  const base = median(cpu[spec.baseline]);
+  const floor = spec.subtract === undefined ? 0 : median(cpu[spec.subtract]);
+  const base = median(cpu[spec.baseline]) - floor;
   const unit = spec.unit;
   emit(
     spec.name,
@@ -49,11 +52,12 @@ export async function isolated(spec) {
         [`cpuNsPer${cap(unit)}`]: Math.round(m),
         [`wallNsPer${cap(unit)}`]: Math.round(median(wall[name])),
         cpuSpread: `±${(spread / 2).toFixed(0)}%`,
-        ratio: +(m / base).toFixed(2),
+        ...(spec.subtract === undefined ? {} : { overheadNs: Math.round(Math.max(0, m - floor)) }),
+        ratio: name === spec.subtract ? null : +(Math.max(0, m - floor) / base).toFixed(2),
         peakHeapMb: +heap[name].toFixed(1),
       };
     }),
-    { ratio: `CPU time vs ${spec.baseline}`, rounds: String(rounds), isolation: 'one process per subject per round, order alternating', ...(spec.notes ?? {}) },
+    { ratio: spec.subtract === undefined ? `CPU time vs ${spec.baseline}` : `CPU overhead over ${spec.subtract}, vs ${spec.baseline}'s`, rounds: String(rounds), isolation: 'one process per subject per round, order alternating', ...(spec.notes ?? {}) },
   );
 }
 
@@ -64,17 +68,20 @@ async function child(spec, name) {
   if (make === undefined) throw new Error(`unknown subject ${name}`);
   const run = await make();
   const units = spec.units(name);
-  await run(Math.min(units, Math.max(1000, Math.floor(units / 20)))); // warm-up: JIT and caches
+  // Warm-up, the same for every subject: two runs of up to 10 000 units, so the JIT has settled before
+  // a 10 000-unit measurement too.
+  for (let i = 0; i < 2; i++) await run(Math.min(units, 10_000));
   globalThis.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
   let peak = heapBefore;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
+  const repeat = spec.repeat ?? 1;
   const cpu0 = process.cpuUsage();
   const t0 = now();
-  await run(units);
+  for (let i = 0; i < repeat; i++) await run(units);
   const wallMs = now() - t0;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().heapUsed);
-  console.log(JSON.stringify({ cpuNs: ((cpu.user + cpu.system) * 1000) / units, wallNs: (wallMs * 1e6) / units, heapMb: (peak - heapBefore) / 1048576 }));
+  console.log(JSON.stringify({ cpuNs: ((cpu.user + cpu.system) * 1000) / (units * repeat), wallNs: (wallMs * 1e6) / (units * repeat), heapMb: (peak - heapBefore) / 1048576 }));
 }

@@ -1,45 +1,45 @@
-// Retry success path: 200 000 calls that succeed on the first try. Overhead per call over a bare call.
-import { backOff } from 'exponential-backoff';
-import { handleAll, retry as cockatielRetry, ExponentialBackoff } from 'cockatiel';
-import pRetry from 'p-retry';
-import { RetryService, retry } from 'bulwark';
-import { emit, median, now } from './lib.mjs';
+// Retry success path: calls that succeed on the first try, each library in its own process. The
+// overhead per call over a bare call, compared with cockatiel's prebuilt retry policy.
+import { isolated } from './harness.mjs';
 
 const N = Number(process.env.BENCH_CALLS ?? 200_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const op = () => Promise.resolve(1);
-
-const service = new RetryService({ maxAttempts: 3 });
-const policy = cockatielRetry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() });
-const options = { maxAttempts: 3, initialDelayMs: 1000 };
-
-const peers = {
-  'bare call': () => op(),
-  'bulwark RetryService.execute': () => service.execute(op),
-  'bulwark retry(fn, options)': () => retry(op, options),
-  'p-retry (no options)': () => pRetry(op),
-  'p-retry (options object)': () => pRetry(op, { retries: 2, minTimeout: 1000 }),
-  'cockatiel retry policy': () => policy.execute(op),
-  'exponential-backoff': () => backOff(op, { numOfAttempts: 3 }),
+const loop = (call) => async (units) => {
+  for (let i = 0; i < units; i++) await call();
 };
-const times = Object.fromEntries(Object.keys(peers).map((k) => [k, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, call] of Object.entries(peers)) {
-    const start = now();
-    for (let i = 0; i < N; i++) await call();
-    times[name].push(((now() - start) * 1e6) / N);
-  }
-}
-const bare = median(times['bare call']);
-const overhead = (name) => Math.max(0, median(times[name]) - bare);
-const cockatiel = overhead('cockatiel retry policy');
-emit(
-  `Retry success path (${N.toLocaleString('en')} calls)`,
-  Object.keys(peers).map((name) => ({
-    name,
-    nsPerCall: Math.round(median(times[name])),
-    overheadNs: Math.round(overhead(name)),
-    overheadRatioVsCockatiel: name === 'bare call' ? null : +(overhead(name) / cockatiel).toFixed(2),
-  })),
-  { goal: 'bulwark overhead < cockatiel' },
-);
+
+await isolated({
+  name: `Retry success path (${N.toLocaleString('en')} calls)`,
+  file: import.meta.url,
+  subjects: {
+    'bare call': async () => loop(op),
+    'bulwark RetryService.execute': async () => {
+      const { RetryService } = await import('bulwark');
+      const service = new RetryService({ maxAttempts: 3 });
+      return loop(() => service.execute(op));
+    },
+    'bulwark retry(fn, options)': async () => {
+      const { retry } = await import('bulwark');
+      const options = { maxAttempts: 3, initialDelayMs: 1000 };
+      return loop(() => retry(op, options));
+    },
+    'cockatiel retry policy': async () => {
+      const { handleAll, retry, ExponentialBackoff } = await import('cockatiel');
+      const policy = retry(handleAll, { maxAttempts: 2, backoff: new ExponentialBackoff() });
+      return loop(() => policy.execute(op));
+    },
+    'p-retry (options object)': async () => {
+      const { default: pRetry } = await import('p-retry');
+      return loop(() => pRetry(op, { retries: 2, minTimeout: 1000 }));
+    },
+    'exponential-backoff': async () => {
+      const { backOff } = await import('exponential-backoff');
+      return loop(() => backOff(op, { numOfAttempts: 3 }));
+    },
+  },
+  units: (name) => (name.startsWith('p-retry') ? Math.min(N, 20_000) : N),
+  baseline: 'cockatiel retry policy',
+  subtract: 'bare call',
+  unit: 'call',
+  notes: { goal: 'bulwark overhead <= 1.0x cockatiel, for retry() and RetryService.execute' },
+});

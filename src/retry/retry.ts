@@ -425,6 +425,46 @@ async function giveUp(
   return error;
 }
 
+let defaults: ResolvedRetryOptions | undefined;
+
+interface CacheEntry {
+  readonly resolved: ResolvedRetryOptions;
+  readonly keys: readonly string[];
+  readonly values: readonly unknown[];
+}
+const resolvedCache = /* @__PURE__ */ new WeakMap<object, CacheEntry>();
+
+/**
+ * `retry(fn, options)` with the same options object (a module-level constant, the common case) skips
+ * validation after the first call — it costs what a prebuilt `RetryService` costs. The cache entry
+ * remembers every key and value, so an object mutated between calls is validated again, never stale.
+ */
+function resolveCached(options: RetryOptions<never>): ResolvedRetryOptions {
+  if (typeof options !== 'object' || options === null) return resolveRetryOptions(options);
+  const hit = resolvedCache.get(options);
+  if (hit !== undefined) {
+    let i = 0;
+    let same = true;
+    for (const key in options) {
+      if (hit.keys[i] !== key || hit.values[i] !== (options as Record<string, unknown>)[key]) {
+        same = false;
+        break;
+      }
+      i++;
+    }
+    if (same && i === hit.keys.length) return hit.resolved;
+  }
+  const resolved = resolveRetryOptions(options);
+  const keys: string[] = [];
+  const values: unknown[] = [];
+  for (const key in options) {
+    keys.push(key);
+    values.push((options as Record<string, unknown>)[key]);
+  }
+  resolvedCache.set(options, { resolved, keys, values });
+  return resolved;
+}
+
 function attemptLabel(attempt: number, max: number): string {
   return max === Infinity ? `attempt ${attempt}` : `attempt ${attempt}/${max}`;
 }
@@ -446,7 +486,7 @@ function attemptLabel(attempt: number, max: number): string {
  * ```
  */
 export function retry<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, options?: RetryOptions<T>): Promise<T> {
-  const resolved = resolveRetryOptions(options as RetryOptions<never> | undefined);
+  const resolved = options === undefined ? (defaults ??= resolveRetryOptions()) : resolveCached(options as RetryOptions<never>);
   checkCall(fn, resolved, resolved.signal);
   return runRetry(fn, resolved, resolved.signal, resolved.operation, options?.retryOnResult);
 }

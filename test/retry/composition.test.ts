@@ -420,3 +420,22 @@ describe('retry: found by the adversarial review', () => {
     expect(delays.slice(2)).toEqual([7]);
   });
 });
+
+describe('retry(fn, options): options validated once per object, never stale', () => {
+  it('a reused options object is not re-validated, but a mutated one is', async () => {
+    const options: { maxAttempts: number; initialDelayMs: number; signal?: AbortSignal } = { maxAttempts: 1, initialDelayMs: 1 };
+    let calls = 0;
+    const fail = (): Promise<never> => { calls++; return Promise.reject(transient()); };
+    await expect(retry(fail, options)).rejects.toMatchObject({ attempts: 1 });
+    options.maxAttempts = 2;
+    const second = retry(fail, options).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    expect(await second).toMatchObject({ attempts: 2 });
+    options.maxAttempts = 0;
+    expect(() => retry(fail, options)).toThrow('Expected `maxAttempts` to be an integer >= 1');
+    options.maxAttempts = 1;
+    options.signal = AbortSignal.abort('stop');
+    await expect(retry(fail, options)).rejects.toBe('stop');
+    expect(calls).toBe(3);
+  });
+});
