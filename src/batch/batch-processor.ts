@@ -1,6 +1,7 @@
 import { isConcurrencyManager, type ConcurrencyManager } from '../concurrency/concurrency-manager.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { abortReason, neverAbortedSignal } from '../internal/abort.js';
+import { setMaxListeners } from 'node:events';
+import { abortReason } from '../internal/abort.js';
 import { reportHookError, warnHookError, type HookErrorHandler } from '../internal/events.js';
 import { Channel } from '../internal/channel.js';
 import { systemClock, type Clock } from '../internal/clock.js';
@@ -268,7 +269,13 @@ class Run<T, R> {
     this.#execute = execute;
     this.#perBatch = perBatch;
     this.#unitSize = perBatch ? o.batchSize : 1;
-    this.#signal = signal ?? neverAbortedSignal();
+    this.#caller = signal;
+    // The run's own signal, linked to the caller's by one listener: every slot wait, retry and
+    // handler of the run listens to it, so no caller signal collects a listener per waiting item.
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    this.#controller = controller;
+    this.#signal = controller.signal;
     this.#sink = sink;
     this.#total = total ?? (Array.isArray(input) ? input.length : undefined);
     this.#start = o.clock.now();
@@ -281,16 +288,21 @@ class Run<T, R> {
     return this.#stoppedOnError || this.#aborted;
   }
 
+  readonly #caller: AbortSignal | undefined;
+  readonly #controller: AbortController;
+
   async run(): Promise<BatchReport<T, R>> {
+    const caller = this.#caller;
     const onAbort = (): void => {
       this.#aborted = true;
+      this.#controller.abort(abortReason(caller as AbortSignal));
     };
-    if (this.#signal.aborted) this.#aborted = true;
-    else this.#signal.addEventListener('abort', onAbort, { once: true });
+    if (caller?.aborted === true) onAbort();
+    else caller?.addEventListener('abort', onAbort, { once: true });
     try {
       return await this.#runAll();
     } finally {
-      this.#signal.removeEventListener('abort', onAbort);
+      caller?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -320,7 +332,7 @@ class Run<T, R> {
       attempts: this.#attempts,
       batches: this.#batches,
       durationMs: this.#o.clock.now() - this.#start,
-      aborted: this.#signal.aborted,
+      aborted: this.#aborted,
       stoppedOnError: this.#stoppedOnError,
     };
   }
@@ -361,8 +373,8 @@ class Run<T, R> {
           looking = true;
           this.#looking++;
         }
-        // Items waiting out a backoff hold no slot; past `max(16, 4 × limit)` of them, reading waits.
-        while (this.#detached >= Math.max(16, 4 * this.#slots.limit())) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+        // Items waiting out a backoff hold no slot; past `max(100, 16 × limit)` of them, reading waits.
+        while (this.#detached >= Math.max(100, 16 * this.#slots.limit())) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
         let release = this.#slots.tryAcquire();
         if (release === undefined) {
           try {

@@ -124,7 +124,7 @@ export interface BatchProcessorOptions {
    * `ConcurrencyManager` whose limit then applies across everything that uses it (raising its limit
    * later raises this run's parallelism too). Never more workers than items. An item waiting out a
    * retry backoff holds no slot: it gives it to the next item and takes one again when the delay
-   * ends, ahead of items not yet started (at most `max(16, 4 × concurrency)` items wait so before reading
+   * ends, ahead of items not yet started (at most `max(100, 16 × concurrency)` items wait so before reading
    * pauses). Minimum: `1` (`Infinity` allowed).
    * @default 5
    */

@@ -30,8 +30,7 @@ const UNAMBIGUOUS: readonly string[] = [
  * More fragments, true of sharp's errors but too generic for errors of unknown origin: used only
  * where the error is known to come from sharp (bulwark/thumbnails' renderer).
  */
-const FROM_SHARP: readonly string[] = [
-  ...UNAMBIGUOUS,
+const FROM_SHARP: readonly string[] = /* @__PURE__ */ UNAMBIGUOUS.concat([
   'unsupported image format',
   'premature end',
   'corrupt',
@@ -49,7 +48,7 @@ const FROM_SHARP: readonly string[] = [
   'warning treated as error',
   'not enough data',
   'error in tile',
-];
+]);
 
 function matchMessage(error: unknown, fragments: readonly string[]): Verdict | undefined {
   const message = prop(error, 'message');

@@ -222,3 +222,32 @@ describe('BatchProcessor: model', () => {
     );
   });
 });
+
+describe('signals', () => {
+  it('items waiting for a slot or a retry never pile listeners on the caller signal (no MaxListenersExceededWarning)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const controller = new AbortController();
+      const failed = new Set<number>();
+      const report = await new BatchProcessor({ concurrency: 2, retry: { initialDelayMs: 1, jitter: 'none' } }).process(
+        Array.from({ length: 60 }, (_, i) => i),
+        async (i) => {
+          if (i % 3 === 0 && !failed.has(i)) {
+            failed.add(i);
+            throw transient();
+          }
+          await tick();
+          return i;
+        },
+        { signal: controller.signal },
+      );
+      expect(report.succeeded).toBe(60);
+      await tick();
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+});
