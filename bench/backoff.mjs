@@ -7,7 +7,7 @@ import { emit, now } from './lib.mjs';
 
 const ITEMS = Number(process.env.BENCH_BACKOFF_ITEMS ?? 100);
 const WORK_MS = 20;
-const DELAY_MS = 1000;
+const DELAY_MS = Number(process.env.BENCH_BACKOFF_DELAY_MS ?? 1000);
 const flaky = new Set(Array.from({ length: ITEMS }, (_, i) => i).filter((i) => (i * 7) % 10 < 3)); // 30 %, spread out
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const busy = () => Object.assign(new Error('busy'), { code: 'EBUSY' });

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { emit, median } from './lib.mjs';
 
-const LOOP = 1_000_000;
+const LOOP = Number(process.env.BENCH_AWAITS ?? 1_000_000);
+const ROUNDS = Number(process.env.BENCH_HOST_ROUNDS ?? 5);
 
 async function awaitLoop() {
   const c0 = process.cpuUsage();
@@ -21,7 +22,7 @@ if (mode === undefined) {
     const ratios = [];
     let before = 0;
     let after = 0;
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       const out = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), which], { encoding: 'utf8' }).trim());
       ratios.push(out.after / out.before);
       before = out.before;

@@ -11,12 +11,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ['limiter', 'queued-memory', 'retry', 'batch', 'thumbnails', 'thumbnails-threadpool', 'bundle'];
+const all = ['limiter', 'limiter-shallow', 'queued-memory', 'retry', 'batch', 'backoff', 'host', 'thumbnails', 'thumbnails-threadpool', 'bundle'];
+/** Benchmarks that are another one's file run in another mode. */
+const variants = { 'thumbnails-threadpool': ['thumbnails.mjs', ['--threadpool'], {}], 'limiter-shallow': ['limiter.mjs', [], { BENCH_LIMITER_MODE: 'shallow' }] };
 const quick = process.argv.includes('--quick');
 const named = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const chosen = named.length > 0 ? named : quick ? all.filter((name) => name !== 'thumbnails-threadpool') : all;
 // Quick sizes: each benchmark reads its size from the environment.
-const QUICK_ENV = { BENCH_ROUNDS: '3', BENCH_TASKS: '50000', BENCH_QUEUED: '200000', BENCH_CALLS: '50000', BENCH_ITEMS: '100000', BENCH_IMAGES: '23' };
+const QUICK_ENV = { BENCH_ROUNDS: '2', BENCH_TASKS: '50000', BENCH_QUEUED: '200000', BENCH_CALLS: '50000', BENCH_ITEMS: '100000', BENCH_IMAGES: '12', BENCH_BACKOFF_ITEMS: '50', BENCH_BACKOFF_DELAY_MS: '300', BENCH_AWAITS: '300000', BENCH_HOST_ROUNDS: '2' };
 const env = quick ? { ...QUICK_ENV, ...process.env } : process.env;
 
 function table(rows) {
@@ -27,11 +29,11 @@ function table(rows) {
 
 const sections = [];
 for (const name of chosen) {
-  const file = name === 'thumbnails-threadpool' ? 'thumbnails.mjs' : `${name}.mjs`;
-  const args = ['--expose-gc', '--max-old-space-size=8192', join(here, file), ...(name === 'thumbnails-threadpool' ? ['--threadpool'] : [])];
+  const [file, extra, variantEnv] = variants[name] ?? [`${name}.mjs`, [], {}];
+  const args = ['--expose-gc', '--max-old-space-size=8192', join(here, file), ...extra];
   process.stderr.write(`running ${name}…\n`);
   const started = Date.now();
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], cwd: join(here, '..'), env });
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], cwd: join(here, '..'), env: { ...env, ...variantEnv } });
   // A benchmark prints one JSON line per table (the batch benchmark prints one per size).
   const results = out.trim().split('\n').flatMap((line) => {
     try {
@@ -51,7 +53,7 @@ for (const name of chosen) {
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}. One run; medians of rounds where a benchmark repeats.`;
+const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${cpu}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}. Comparisons run each library in a process of its own (bench/harness.mjs): CPU time (process.cpuUsage) beside wall time, medians of rounds, spread stated.`;
 
 const results = join(here, '.results');
 mkdirSync(results, { recursive: true });
