@@ -5,6 +5,7 @@ export { BulwarkError } from './errors/bulwark-error.js';
 export type { BulwarkErrorOptions } from './errors/bulwark-error.js';
 export type { BulwarkErrorCode } from './errors/codes.js';
 export { NotProcessedError } from './errors/not-processed-error.js';
+export { CircuitOpenError } from './errors/circuit-open-error.js';
 export { InvalidOptionError } from './errors/invalid-option-error.js';
 export { PermanentError } from './errors/permanent-error.js';
 export { AttemptTimeoutError } from './errors/attempt-timeout-error.js';
@@ -27,6 +28,7 @@ export {
   isReentrantRunError,
   isUnacceptableResultError,
   isNotProcessedError,
+  isCircuitOpenError,
 } from './errors/guards.js';
 
 // Classifiers
@@ -60,6 +62,10 @@ export type {
 // Concurrency
 export { ConcurrencyManager } from './concurrency/concurrency-manager.js';
 export type { ConcurrencyManagerOptions, ConcurrencyStatus, RunOptions, TaskContext } from './concurrency/options.js';
+
+// Circuit breaker
+export { CircuitBreaker } from './circuit/circuit-breaker.js';
+export type { CircuitBreakerOptions, CircuitEvents, CircuitSnapshot, CircuitState, CircuitStatus } from './circuit/options.js';
 
 // Batch
 export { BatchProcessor } from './batch/batch-processor.js';

@@ -1,5 +1,6 @@
 import { AttemptTimeoutError } from './attempt-timeout-error.js';
 import { BulwarkError, ERROR_BRAND } from './bulwark-error.js';
+import { CircuitOpenError } from './circuit-open-error.js';
 import type { BulwarkErrorCode } from './codes.js';
 import { InvalidOptionError } from './invalid-option-error.js';
 import { NotProcessedError } from './not-processed-error.js';
@@ -67,3 +68,5 @@ export const isQueueTimeoutError = /* @__PURE__ */ guardFor(QueueTimeoutError);
 export const isReentrantRunError = /* @__PURE__ */ guardFor(ReentrantRunError);
 /** True for a {@link NotProcessedError}. */
 export const isNotProcessedError = /* @__PURE__ */ guardFor(NotProcessedError);
+/** True for a {@link CircuitOpenError}. */
+export const isCircuitOpenError = /* @__PURE__ */ guardFor(CircuitOpenError);

@@ -1,0 +1,263 @@
+import { defaultClassifier } from '../classifiers/index.js';
+import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
+import { CircuitOpenError } from '../errors/circuit-open-error.js';
+import { InvalidOptionError } from '../errors/invalid-option-error.js';
+import { abortReason, neverAbortedSignal } from '../internal/abort.js';
+import { systemClock, type Clock } from '../internal/clock.js';
+import { Emitter, reportHookError, warnHookError } from '../internal/events.js';
+import type { SignalOptions } from '../internal/options.js';
+import { integer, number, optionalFunction, optionalSignal } from '../internal/validate.js';
+import type { CircuitBreakerOptions, CircuitEvents, CircuitSnapshot, CircuitState, CircuitStatus } from './options.js';
+
+const COUNTED: Verdict = { retriable: true, reason: 'unclassified' };
+const BUCKETS = 10;
+const STATES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
+
+/**
+ * Stops calling a dependency that is down: after `consecutiveFailures` counted failures in a row (or
+ * a `failureRatio` over a sliding window), calls fail fast with a `CircuitOpenError` for
+ * `cooldownMs`; then one probe goes through — success closes the circuit, failure opens it again
+ * (for a longer cooldown, if `maxCooldownMs` allows). Only failures the classifier calls retriable
+ * count. The breaker sets no timer: an idle breaker never keeps a process alive, and fake timers see
+ * exact transitions.
+ *
+ * `retry` treats a `CircuitOpenError` as "wait until the breaker lets a probe through": compose them
+ * as `retry(() => breaker.execute(send))`.
+ *
+ * @example
+ * ```ts
+ * const smtp = new CircuitBreaker({ name: 'smtp', consecutiveFailures: 5, cooldownMs: 30_000 });
+ * smtp.on('open', ({ cooldownMs }) => console.warn(`SMTP down, failing fast for ${cooldownMs} ms`));
+ * await retry(() => smtp.execute(() => transporter.sendMail(message)));
+ * ```
+ */
+export class CircuitBreaker {
+  readonly #name: string | undefined;
+  readonly #threshold: number;
+  readonly #ratio: number | undefined;
+  readonly #bucketMs: number;
+  readonly #minimumCalls: number;
+  readonly #baseCooldown: number;
+  readonly #maxCooldown: number;
+  readonly #factor: number;
+  readonly #classifier: ErrorClassifier;
+  readonly #unknown: Verdict;
+  readonly #clock: Clock;
+  readonly #events: Emitter<CircuitEvents>;
+  readonly #onHookError: (error: unknown, hook: string) => void;
+  #state: CircuitState = 'closed';
+  #consecutive = 0;
+  #cooldown: number;
+  #openUntil = 0;
+  #probing = false;
+  #rejected = 0;
+  /** Ring of buckets: [calls, failures] per `windowMs / 10`. */
+  readonly #calls = new Array<number>(BUCKETS).fill(0);
+  readonly #failures = new Array<number>(BUCKETS).fill(0);
+  #bucket = 0;
+  #bucketStart = 0;
+
+  /** @throws {InvalidOptionError} when an option is out of range. */
+  constructor(options: CircuitBreakerOptions = {}) {
+    if (options.name !== undefined && typeof options.name !== 'string') throw new InvalidOptionError('name', 'a string', options.name);
+    this.#name = options.name;
+    this.#threshold = integer('consecutiveFailures', options.consecutiveFailures ?? 5, 1);
+    this.#ratio = options.failureRatio === undefined ? undefined : number('failureRatio', options.failureRatio, Number.MIN_VALUE, 1);
+    this.#bucketMs = number('windowMs', options.windowMs ?? 60_000, 10, Number.MAX_SAFE_INTEGER) / BUCKETS;
+    this.#minimumCalls = integer('minimumCalls', options.minimumCalls ?? 10, 1);
+    this.#baseCooldown = number('cooldownMs', options.cooldownMs ?? 30_000, 0, Number.MAX_SAFE_INTEGER);
+    this.#maxCooldown = number('maxCooldownMs', options.maxCooldownMs ?? this.#baseCooldown, this.#baseCooldown, Number.MAX_SAFE_INTEGER);
+    this.#factor = number('cooldownFactor', options.cooldownFactor ?? 2, 1);
+    this.#classifier = optionalFunction('classifier', options.classifier) ?? defaultClassifier;
+    this.#unknown = options.unknownErrorVerdict ?? COUNTED;
+    this.#clock = options.clock ?? systemClock;
+    this.#onHookError = optionalFunction('onHookError', options.onHookError) ?? warnHookError;
+    this.#events = new Emitter(this.#onHookError);
+    this.#cooldown = this.#baseCooldown;
+    this.#bucketStart = this.#clock.now();
+    if (options.restore !== undefined) this.#restore(options.restore);
+  }
+
+  /** The state now (an open circuit whose cooldown has passed reads `half-open`). */
+  get state(): CircuitState {
+    this.#tick();
+    return this.#state;
+  }
+
+  /** The state and its counters. */
+  status(): CircuitStatus {
+    this.#tick();
+    this.#roll();
+    let windowCalls = 0;
+    let windowFailures = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      windowCalls += this.#calls[i] as number;
+      windowFailures += this.#failures[i] as number;
+    }
+    return { state: this.#state, consecutiveFailures: this.#consecutive, windowCalls, windowFailures, retryAfterMs: this.#retryAfter(), rejected: this.#rejected };
+  }
+
+  /**
+   * Subscribes to `open`, `halfOpen`, `close` or `reject`; returns the unsubscribe function. A
+   * listener that throws goes to `onHookError` and changes nothing.
+   */
+  on<K extends keyof CircuitEvents>(type: K, listener: (event: CircuitEvents[K]) => void): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  /**
+   * Calls `fn` if the circuit allows it, and records the outcome. Rejects at once with a
+   * `CircuitOpenError` while open (and, while half-open, for every call but the probe).
+   */
+  execute<T>(fn: (context: { readonly signal: AbortSignal }) => T | PromiseLike<T>, options?: SignalOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
+    const signal = optionalSignal('signal', options?.signal);
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+    this.#tick();
+    if (this.#state === 'open' || (this.#state === 'half-open' && this.#probing)) {
+      this.#rejected++;
+      const retryAfterMs = this.#retryAfter();
+      this.#events.emit('reject', { type: 'reject', retryAfterMs });
+      return Promise.reject(new CircuitOpenError(retryAfterMs, this.#name));
+    }
+    const probe = this.#state === 'half-open';
+    if (probe) this.#probing = true;
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn({ signal: signal ?? neverAbortedSignal() });
+    } catch (error) {
+      this.#record(error, true, probe);
+      return Promise.reject(error);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.#record(undefined, false, probe);
+        return value;
+      },
+      (error: unknown) => {
+        this.#record(error, true, probe);
+        throw error;
+      },
+    );
+  }
+
+  /** Closes the circuit and forgets its failures (e.g. after an operator fixed the dependency). */
+  reset(): void {
+    const wasClosed = this.#state === 'closed';
+    this.#close();
+    if (wasClosed) return;
+    this.#events.emit('close', { type: 'close' });
+  }
+
+  /** The state to save (JSON), restorable with the `restore` option, e.g. across a restart. */
+  snapshot(): CircuitSnapshot {
+    this.#tick();
+    return { state: this.#state, retryAfterMs: this.#retryAfter(), cooldownMs: this.#cooldown, consecutiveFailures: this.#consecutive, savedAt: Date.now() };
+  }
+
+  #restore(snapshot: CircuitSnapshot): void {
+    const s = snapshot as Partial<CircuitSnapshot> | null;
+    if (typeof s !== 'object' || s === null || !STATES.includes(s.state as CircuitState) || typeof s.retryAfterMs !== 'number' || typeof s.savedAt !== 'number' || typeof s.cooldownMs !== 'number' || typeof s.consecutiveFailures !== 'number') {
+      throw new InvalidOptionError('restore', 'a snapshot from CircuitBreaker.snapshot()', snapshot);
+    }
+    this.#consecutive = Math.max(0, Math.floor(s.consecutiveFailures));
+    this.#cooldown = Math.min(this.#maxCooldown, Math.max(this.#baseCooldown, s.cooldownMs));
+    if (s.state === 'closed') return;
+    // Time spent down (by wall clock: the process may have restarted) counts toward the cooldown.
+    const remaining = Math.max(0, s.retryAfterMs - Math.max(0, Date.now() - s.savedAt));
+    this.#state = 'open';
+    this.#openUntil = this.#clock.now() + remaining;
+    this.#tick();
+  }
+
+  #retryAfter(): number {
+    if (this.#state === 'open') return Math.max(0, this.#openUntil - this.#clock.now());
+    return 0;
+  }
+
+  /** Open → half-open once the cooldown has passed. */
+  #tick(): void {
+    if (this.#state === 'open' && this.#clock.now() >= this.#openUntil) {
+      this.#state = 'half-open';
+      this.#probing = false;
+      this.#events.emit('halfOpen', { type: 'halfOpen' });
+    }
+  }
+
+  /** Moves the ratio window forward, emptying buckets that fell out of it. */
+  #roll(): void {
+    if (this.#ratio === undefined) return;
+    const now = this.#clock.now();
+    let steps = Math.floor((now - this.#bucketStart) / this.#bucketMs);
+    if (steps <= 0) return;
+    if (steps > BUCKETS) steps = BUCKETS;
+    for (let i = 0; i < steps; i++) {
+      this.#bucket = (this.#bucket + 1) % BUCKETS;
+      this.#calls[this.#bucket] = 0;
+      this.#failures[this.#bucket] = 0;
+    }
+    this.#bucketStart = now - ((now - this.#bucketStart) % this.#bucketMs);
+  }
+
+  #counts(error: unknown): boolean {
+    let verdict: Verdict | undefined;
+    try {
+      verdict = this.#classifier(error);
+    } catch (classifierError) {
+      reportHookError(this.#onHookError, classifierError, 'classifier');
+    }
+    return (verdict ?? this.#unknown).retriable;
+  }
+
+  #record(error: unknown, failed: boolean, probe: boolean): void {
+    const counted = failed && this.#counts(error);
+    if (probe) {
+      this.#probing = false;
+      if (counted) {
+        this.#cooldown = Math.min(this.#maxCooldown, this.#cooldown * this.#factor);
+        this.#open(error);
+      } else {
+        this.#close();
+        this.#events.emit('close', { type: 'close' });
+      }
+      return;
+    }
+    if (this.#state !== 'closed') return; // a late result of a call made before the circuit opened
+    this.#roll();
+    this.#calls[this.#bucket] = (this.#calls[this.#bucket] as number) + 1;
+    if (!counted) {
+      this.#consecutive = 0;
+      return;
+    }
+    this.#failures[this.#bucket] = (this.#failures[this.#bucket] as number) + 1;
+    this.#consecutive++;
+    if (this.#consecutive >= this.#threshold || this.#ratioExceeded()) this.#open(error);
+  }
+
+  #ratioExceeded(): boolean {
+    if (this.#ratio === undefined) return false;
+    let calls = 0;
+    let failures = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      calls += this.#calls[i] as number;
+      failures += this.#failures[i] as number;
+    }
+    return calls >= this.#minimumCalls && failures / calls >= this.#ratio;
+  }
+
+  #open(cause: unknown): void {
+    this.#state = 'open';
+    this.#openUntil = this.#clock.now() + this.#cooldown;
+    this.#events.emit('open', { type: 'open', cooldownMs: this.#cooldown, cause });
+  }
+
+  #close(): void {
+    this.#state = 'closed';
+    this.#probing = false;
+    this.#consecutive = 0;
+    this.#cooldown = this.#baseCooldown;
+    this.#calls.fill(0);
+    this.#failures.fill(0);
+    this.#bucketStart = this.#clock.now();
+  }
+}
