@@ -133,7 +133,6 @@ describe('CircuitBreaker', () => {
   });
 
   it('model: random sequences of outcomes and time steps follow the reference state machine', async () => {
-    type Step = { readonly kind: 'ok' | 'fail' | 'permanent' } | { readonly kind: 'wait'; readonly ms: number };
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),
