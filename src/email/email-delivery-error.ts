@@ -19,13 +19,19 @@ export class EmailDeliveryError extends BulwarkError {
   readonly permanent: boolean;
   /** Set when the dead-letter callback itself threw: the message is then in neither place. */
   deadLetterError: unknown;
+  /** `true` when the message was not attempted because the circuit breaker was open (not dead-lettered). */
+  readonly circuitOpen: boolean;
+  /** With `circuitOpen`: milliseconds until the breaker lets a probe through — reschedule after it. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(details: { readonly message: string; readonly responseCode: number | undefined; readonly smtpCode: string | undefined; readonly attempts: number; readonly permanent: boolean; readonly cause: unknown }) {
+  constructor(details: { readonly message: string; readonly responseCode: number | undefined; readonly smtpCode: string | undefined; readonly attempts: number; readonly permanent: boolean; readonly cause: unknown; readonly retryAfterMs?: number }) {
     super(CODE, details.message, { cause: details.cause });
     this.responseCode = details.responseCode;
     this.smtpCode = details.smtpCode;
     this.attempts = details.attempts;
     this.permanent = details.permanent;
     this.deadLetterError = undefined;
+    this.retryAfterMs = details.retryAfterMs;
+    this.circuitOpen = details.retryAfterMs !== undefined;
   }
 }

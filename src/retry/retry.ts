@@ -197,9 +197,16 @@ function runAttempt<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, atte
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const onOuterAbort = (): void => controller.abort(abortReason(outer as AbortSignal));
-    if (outer?.aborted === true) controller.abort(abortReason(outer));
-    else outer?.addEventListener('abort', onOuterAbort, { once: true });
+    // The caller's abort ends the attempt at once (its signal aborts; a late result is ignored), so
+    // an operation that ignores its signal cannot hold the caller.
+    const onOuterAbort = (): void => {
+      if (settled) return;
+      settled = true;
+      timer?.cancel();
+      const reason = abortReason(outer as AbortSignal);
+      controller.abort(reason);
+      reject(reason);
+    };
     const timer =
       timeoutMs === undefined
         ? undefined
@@ -216,6 +223,11 @@ function runAttempt<T>(fn: (context: AttemptContext) => T | PromiseLike<T>, atte
             },
             o.unref,
           );
+    if (outer?.aborted === true) {
+      onOuterAbort();
+      return;
+    }
+    outer?.addEventListener('abort', onOuterAbort, { once: true });
     const finish = (): boolean => {
       if (settled) return false;
       settled = true;

@@ -44,10 +44,23 @@ async function smtp(replies: number[], extra: Partial<SMTPServerOptions> = {}, p
   return { port: (server.server.address() as AddressInfo).port, accepted, attempts: () => attempts };
 }
 
-/** A clock that records requested delays and waits 1 ms instead: exact backoff assertions, fast tests. */
+/**
+ * A clock that records requested backoffs and waits 1 ms instead: exact backoff assertions, fast
+ * tests. The attempt timeout and the send deadline (30 s and more here) keep their real length and
+ * are not recorded: they are cancelled when the send ends.
+ */
 function recordingClock(): Clock & { delays: number[] } {
   const delays: number[] = [];
-  return { delays, now: () => Date.now(), setTimeout: (cb, ms) => { delays.push(ms); return setTimeout(cb, 1); }, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+  return {
+    delays,
+    now: () => performance.now(),
+    setTimeout: (cb, ms) => {
+      if (ms >= 30_000) return setTimeout(cb, ms);
+      delays.push(ms);
+      return setTimeout(cb, 1);
+    },
+    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  };
 }
 
 function transport(port: number, auth?: { user: string; pass: string }) {
@@ -69,7 +82,7 @@ describe('createMailSender against a real SMTP server', () => {
     expect(server.accepted[0]).toContain('Subject: Your thumbnails are ready');
     expect(clock.delays).toEqual([1000, 2000]);
     expect(letters).toEqual([]);
-    expect(mail.metrics()).toEqual({ sent: 1, failed: 0, attempts: 3, retries: 2, successRate: 1 });
+    expect(mail.metrics()).toEqual({ sent: 1, failed: 0, rejected: 0, attempts: 3, retries: 2, successRate: 1 });
   });
 
   it('451 once: delivered on the second attempt', async () => {
