@@ -284,8 +284,11 @@ class Run<T, R> {
   /** Set once by the signal's abort event: cheaper than reading `signal.aborted` per item. */
   #aborted = false;
 
+  #readError: { readonly error: unknown } | undefined;
+  #stoppedOnRead = false;
+
   get #halted(): boolean {
-    return this.#stoppedOnError || this.#aborted;
+    return this.#stoppedOnError || this.#aborted || this.#stoppedOnRead;
   }
 
   readonly #caller: AbortSignal | undefined;
@@ -309,15 +312,24 @@ class Run<T, R> {
   async #runAll(): Promise<BatchReport<T, R>> {
     this.#spawn();
     // Workers spawn more workers as they read; wait until every one has finished.
+    // Every worker's promise is handled where it is made (a read error is recorded, never unhandled).
     for (let i = 0; i < this.#workers.length; i++) await this.#workers[i];
     while (this.#detached > 0) await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+    if (this.#readError !== undefined) {
+      await this.#reader.close().catch(() => undefined);
+      throw this.#readError.error;
+    }
     if (this.#halted) {
       for (const rest of this.#reader.rest()) {
         this.#read++;
         this.#count(Math.floor(rest.index / this.#o.batchSize), 1);
         await this.#notProcessedItem(rest.item, rest.index);
       }
-      await this.#reader.close();
+      try {
+        await this.#reader.close();
+      } catch (error) {
+        reportHookError(this.#o.onHookError, error, 'input return()');
+      }
     }
     // The last, partial batch of an iterable ends with the input: report it (and any batch whose
     // items all ended before the input's end was known).
@@ -349,7 +361,17 @@ class Run<T, R> {
       while (!this.#reader.exhausted && !this.#halted && this.#live < this.#slots.limit() && this.#looking < (this.#reader.isArray ? this.#reader.unread : 1)) {
         this.#live++;
         this.#looking++;
-        this.#workers.push(this.#work().finally(() => this.#live--));
+        this.#workers.push(
+          this.#work().then(
+            () => void this.#live--,
+            (error: unknown) => {
+              this.#live--;
+              // Reading the input failed: stop, and reject the run with it once in-flight items end.
+              if (this.#readError === undefined) this.#readError = { error };
+              this.#stoppedOnRead = true;
+            },
+          ),
+        );
       }
     } finally {
       this.#spawning = false;
@@ -379,8 +401,18 @@ class Run<T, R> {
         if (release === undefined) {
           try {
             release = await this.#slots.acquire(false, this.#signal);
-          } catch {
-            return; // aborted while waiting for a slot, or the shared manager refused: nothing was read
+          } catch (refused) {
+            if (this.#halted) return; // aborted while waiting for a slot: nothing was read
+            // The shared manager refused a slot (queue full, queue timeout, cleared): the next item
+            // fails with its error, so every item is still accounted for.
+            const items = isArray ? this.#reader.readArray(this.#unitSize) : await this.#reader.read(this.#unitSize);
+            if (items.length === 0) return;
+            const firstIndex = this.#read;
+            this.#read += items.length;
+            const batchIndex = Math.floor(firstIndex / this.#o.batchSize);
+            this.#count(batchIndex, items.length);
+            await this.#failUnit({ items, firstIndex, batchIndex }, refused, { attempts: 0, verdict: undefined });
+            continue;
           }
         }
         if (this.#halted || this.#reader.exhausted) {
@@ -722,8 +754,15 @@ export class BatchProcessor {
     handler: (items: readonly T[], context: BatchContext) => readonly R[] | void | PromiseLike<readonly R[] | void>,
   ): Execute<T, R> {
     const { retry } = this.#o;
-    const call = async (unit: Unit<T>, attempt: number, signal: AbortSignal): Promise<readonly R[]> =>
-      (await handler(unit.items, { firstIndex: unit.firstIndex, batchIndex: unit.batchIndex, attempt, signal })) ?? [];
+    const call = async (unit: Unit<T>, attempt: number, signal: AbortSignal): Promise<readonly R[]> => {
+      const results = await handler(unit.items, { firstIndex: unit.firstIndex, batchIndex: unit.batchIndex, attempt, signal });
+      if (results === undefined) return [];
+      // One result per item, or none: anything else would misreport items (a string split per item…).
+      if (!Array.isArray(results) || results.length !== unit.items.length) {
+        throw new InvalidOptionError('result', `an array of ${unit.items.length} results (one per item) or undefined`, results);
+      }
+      return results;
+    };
     if (retry === undefined) return (unit, signal) => call(unit, 1, signal);
     return (unit, signal, outcome, scheduling) => retry.executeTrusted(({ attempt, signal: s }) => call(unit, attempt, s), signal, `Batch ${unit.batchIndex}`, outcome, scheduling);
   }

@@ -62,6 +62,8 @@ type Submit = (fn: TaskFn, options: RunOptions | undefined, parent: Running | un
  */
 class Running implements TaskContext {
   settled = false;
+  /** Whether this task holds one of its key's places (a child borrowing its parent's key does not). */
+  keyCounted = false;
   /** The nested run borrowing this task's slot now (one at a time per slot). */
   borrower: Running | undefined = undefined;
   /** Nested runs waiting to borrow this task's slot (they also wait in the main queue for a free one). */
@@ -292,7 +294,7 @@ export class ConcurrencyManager {
       return this.#start(fn, key, undefined, signal);
     }
     // A nested run may borrow its parent's slot while the parent awaits it.
-    if (parent !== undefined && !parent.lent && !this.#paused && this.#keyFree(key)) {
+    if (parent !== undefined && !parent.lent && !this.#paused && (this.#keyFree(key) || key === parent.key)) {
       return this.#start(fn, key, parent, signal);
     }
 
@@ -410,8 +412,9 @@ export class ConcurrencyManager {
   #drain(): void {
     this.#admit();
     while (!this.#paused && this.#active < this.#concurrency) {
-      // With `maxQueued: 0`, waiting callers go straight from admission to a free slot.
-      const task = this.#queue.shift() ?? (this.#queued === 0 ? this.#admission.shift() : undefined);
+      // Waiting callers (`whenQueueFull: 'wait'`) go straight to a free slot when nothing startable is
+      // queued ahead of them (tasks held back by their key may still count as queued).
+      const task = this.#queue.shift() ?? this.#admission.shift();
       if (task === undefined) break;
       if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
       if (task.key !== undefined && this.#perKey !== undefined && !this.#keyFree(task.key)) {
@@ -434,7 +437,7 @@ export class ConcurrencyManager {
       return;
     }
     while (!lender.lent && waiting.length > 0) {
-      const index = waiting.findIndex((t) => (t.flags & (CANCELLED | STARTED)) !== 0 || this.#keyFree(t.key));
+      const index = waiting.findIndex((t) => (t.flags & (CANCELLED | STARTED)) !== 0 || this.#keyFree(t.key) || t.key === lender.key);
       if (index === -1) return;
       const [task] = waiting.splice(index, 1) as [Task];
       if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
@@ -460,7 +463,11 @@ export class ConcurrencyManager {
       lender.borrower = running;
       this.#borrowed++;
     }
-    if (key !== undefined && this.#perKey !== undefined) this.#keyState(key).active++;
+    // A child with its parent's key borrows the key's place with the slot (else it could never start).
+    if (key !== undefined && this.#perKey !== undefined && !(lender !== undefined && lender.key === key)) {
+      this.#keyState(key).active++;
+      running.keyCounted = true;
+    }
     return running;
   }
 
@@ -499,6 +506,12 @@ export class ConcurrencyManager {
     }
     const lender = running.lender;
     const heir = running.borrower;
+    let releaseKey = running.keyCounted;
+    if (heir !== undefined && releaseKey && heir.key === running.key && !heir.keyCounted) {
+      // The heir also takes over the key's place it was borrowing.
+      heir.keyCounted = true;
+      releaseKey = false;
+    }
     if (heir !== undefined) {
       // A parent settled while its child still runs on its slot: the child inherits the slot (or the
       // borrowed one), so the slot is never freed while work still runs on it.
@@ -510,7 +523,7 @@ export class ConcurrencyManager {
       this.#borrowed--;
       lender.borrower = undefined;
     }
-    if (running.key !== undefined && this.#perKey !== undefined) this.#releaseKey(running.key);
+    if (releaseKey) this.#releaseKey(running.key as string);
     this.#drain();
   }
 

@@ -251,3 +251,59 @@ describe('signals', () => {
     expect(warnings).not.toContain('MaxListenersExceededWarning');
   });
 });
+
+describe('found by the adversarial review', () => {
+  it('an input that throws while being read rejects process() and stream() — never an uncaught error', async () => {
+    async function* gen(): AsyncGenerator<number> {
+      yield 0;
+      yield 1;
+      yield 2;
+      throw new Error('gen fail');
+    }
+    const slow = async (x: number): Promise<number> => {
+      await new Promise((r) => setTimeout(r, x === 0 ? 30 : 5));
+      return x;
+    };
+    await expect(new BatchProcessor({ concurrency: 4 }).process(gen(), slow)).rejects.toThrow('gen fail');
+    const iterate = async (): Promise<void> => {
+      for await (const outcome of new BatchProcessor({ concurrency: 4 }).stream(gen(), slow)) void outcome;
+    };
+    await expect(iterate()).rejects.toThrow('gen fail');
+    const always: AsyncIterable<number> = { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('every time')) }) };
+    await expect(new BatchProcessor({ concurrency: 3 }).process(always, slow)).rejects.toThrow('every time');
+  });
+
+  it('a shared manager that refuses a slot fails the item with its error: every item is still accounted for', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, maxQueued: 0 });
+    let release: () => void = () => undefined;
+    const busy = manager.run(() => new Promise<void>((r) => (release = r)));
+    const report = await new BatchProcessor({ concurrency: manager }).process([1, 2, 3, 4, 5], async (x) => x);
+    release();
+    await busy;
+    expect(report.total).toBe(5);
+    expect(report.succeeded + report.failed.length + report.notProcessed.length).toBe(5);
+    expect(report.failed.map((f) => (f.error as { code?: string }).code)).toEqual(Array(report.failed.length).fill('ERR_BULWARK_QUEUE_FULL'));
+  });
+
+  it("an input whose return() throws after a stop does not lose the report", async () => {
+    const items = { [Symbol.iterator]: () => { let i = 0; return { next: () => ({ done: false, value: i++ }), return: () => { throw new Error('return fail'); } }; } };
+    const errors: string[] = [];
+    const report = await new BatchProcessor({ concurrency: 1, stopOnError: true, onHookError: (_e, hook) => errors.push(hook) }).process(items as Iterable<number>, async (x) => {
+      if (x === 2) throw new Error('stop here');
+      return x;
+    });
+    expect(report).toMatchObject({ succeeded: 2, stoppedOnError: true });
+    expect(report.failed).toHaveLength(1);
+    expect(errors).toEqual(['input return()']);
+  });
+
+  it('processBatches: a result that is not one value per item fails the batch instead of misreporting', async () => {
+    const processor = new BatchProcessor({ concurrency: 1, batchSize: 3 });
+    const tooFew = await processor.processBatches([1, 2, 3], async () => [1]);
+    expect(tooFew.failed.map((f) => (f.error as { code?: string }).code)).toEqual(['ERR_BULWARK_INVALID_OPTION', 'ERR_BULWARK_INVALID_OPTION', 'ERR_BULWARK_INVALID_OPTION']);
+    const notArray = await processor.processBatches([1, 2, 3], async () => 'abc' as never);
+    expect(notArray.succeeded).toBe(0);
+    const none = await processor.processBatches([1, 2, 3], async () => undefined);
+    expect(none.succeeded).toBe(3);
+  });
+});

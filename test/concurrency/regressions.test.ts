@@ -188,3 +188,28 @@ describe('context and scale', () => {
     expect(queue.levels).toBe(0);
   });
 });
+
+describe('found by the adversarial review', () => {
+  it('a nested run with its parent key borrows the parent slot and key instead of deadlocking', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 5, concurrencyPerKey: 1 });
+    await expect(manager.run(({ run }) => run(() => 'child', { key: 'a' }), { key: 'a' })).resolves.toBe('child');
+    const detect = new ConcurrencyManager({ concurrency: 5, concurrencyPerKey: 1, reentrant: 'detect' });
+    await expect(detect.run(() => detect.run(() => 'child', { key: 'a' }), { key: 'a' })).resolves.toBe('child');
+    expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: 5, borrowed: 0 });
+  });
+
+  it("whenQueueFull: 'wait' — tasks held back by their key never keep another key off a free slot", async () => {
+    const manager = new ConcurrencyManager({ concurrency: 2, concurrencyPerKey: 1, maxQueued: 1, whenQueueFull: 'wait' });
+    const g = gauge();
+    const a1 = manager.run(g.task, { key: 'a' });
+    const a2 = manager.run(g.task, { key: 'a' });
+    let bStarted = false;
+    const b = manager.run(async () => void (bStarted = true), { key: 'b' });
+    await flush();
+    expect(bStarted).toBe(true);
+    g.releaseAll();
+    await flush();
+    g.releaseAll();
+    await Promise.all([a1, a2, b]);
+  });
+});

@@ -55,7 +55,15 @@ describe('ConcurrencyManager: model', () => {
         const violations: string[] = [];
         let ownersSeen = 0;
 
-        const runningByKey = (key: string): number => tasks.filter((t) => t.inBody && t.key === key).length;
+        // A nested task with its running parent's key borrows the parent's place for that key.
+        const borrowsKey = (t: Tracked): boolean => {
+          for (let a = t.parent; a !== undefined; a = tasks[a]?.parent) {
+            const ancestor = tasks[a];
+            if (ancestor?.inBody === true && ancestor.key === t.key) return true;
+          }
+          return false;
+        };
+        const runningByKey = (key: string): number => tasks.filter((t) => t.inBody && t.key === key && !borrowsKey(t)).length;
         const submit = (priority: number, key: string | undefined, parent: Tracked | undefined): void => {
           const id = tasks.length;
           const tracked: Tracked = { id, priority, key, state: 'queued', inBody: false, settledTimes: 0, gate: undefined, context: undefined, abort: new AbortController(), parent: parent?.id };
