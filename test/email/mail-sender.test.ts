@@ -180,3 +180,156 @@ describe('createMailSender against a real SMTP server', () => {
     expect((error.deadLetterError as Error).message).toBe('dead-letter store down');
   });
 });
+
+/** A raw SMTP peer for failure modes smtp-server cannot play: `mode` per connection, in order. */
+async function rawSmtp(modes: Array<'silent' | 'drop-mid-data' | 'ok'>): Promise<{ port: number; accepted: number; connections: () => number; close: () => Promise<void> }> {
+  let connections = 0;
+  let accepted = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const mode = modes[connections++] ?? 'ok';
+    if (mode === 'silent') return; // accepts the connection, never says a word
+    socket.write('220 test ESMTP\r\n');
+    let inData = false;
+    let buffer = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (inData) {
+        if (mode === 'drop-mid-data') {
+          socket.destroy();
+          return;
+        }
+        buffer += chunk.toString('utf8');
+        if (buffer.includes('\r\n.\r\n')) {
+          inData = false;
+          buffer = '';
+          accepted++;
+          socket.write('250 2.0.0 queued\r\n');
+        }
+        return;
+      }
+      for (const line of chunk.toString('utf8').split('\r\n').filter(Boolean)) {
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO' || verb === 'HELO') socket.write('250 test\r\n');
+        else if (verb === 'MAIL' || verb === 'RCPT') socket.write('250 ok\r\n');
+        else if (verb === 'DATA') {
+          inData = true;
+          socket.write('354 go ahead\r\n');
+        } else if (verb === 'QUIT') socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get accepted() {
+      return accepted;
+    },
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('createMailSender: timeouts, drops and a breaker, against real sockets', () => {
+  it('a server that accepts and stays silent: each attempt is cut at attemptTimeoutMs, the send ends at its deadline', async () => {
+    const server = await rawSmtp(['silent', 'silent', 'silent', 'silent', 'silent', 'silent']);
+    const letters: unknown[] = [];
+    try {
+      const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), {
+        attemptTimeoutMs: 150,
+        timeoutMs: 2_000,
+        initialDelayMs: 10,
+        jitter: 'none',
+        circuitBreaker: false,
+        onDeadLetter: (l) => void letters.push(l),
+      });
+      const error = (await mail.send(message).catch((e: unknown) => e)) as EmailDeliveryError;
+      expect(isEmailDeliveryError(error)).toBe(true);
+      expect(error.permanent).toBe(false);
+      expect(error.attempts).toBe(3);
+      expect((error.cause as { errors: Array<{ code?: string }> }).errors.map((e) => e.code)).toEqual(['ERR_BULWARK_ATTEMPT_TIMEOUT', 'ERR_BULWARK_ATTEMPT_TIMEOUT', 'ERR_BULWARK_ATTEMPT_TIMEOUT']);
+      expect(letters).toHaveLength(1);
+      expect(server.connections()).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("the caller's signal cancels the wait and the attempt at once", async () => {
+    const server = await rawSmtp(['silent']);
+    try {
+      const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), { circuitBreaker: false });
+      const controller = new AbortController();
+      const pending = mail.send(message, { signal: controller.signal });
+      await new Promise((r) => setTimeout(r, 50));
+      controller.abort(new Error('user navigated away'));
+      await expect(pending).rejects.toThrow('user navigated away');
+      expect(mail.metrics()).toMatchObject({ sent: 0, failed: 0 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a connection dropped mid-DATA is retried and the message delivered once', async () => {
+    const server = await rawSmtp(['drop-mid-data', 'ok']);
+    try {
+      const errors: string[] = [];
+      const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), { initialDelayMs: 10, jitter: 'none', circuitBreaker: false, onRetry: ({ error }) => void errors.push((error as { code?: string }).code ?? '') });
+      await expect(mail.send(message)).resolves.toMatchObject({ response: expect.stringContaining('250') });
+      expect(errors).toHaveLength(1);
+      expect(['ECONNECTION', 'ESOCKET', 'ECONNRESET']).toContain(errors[0]);
+      expect(server.accepted).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('down, then up: the breaker opens after consecutive failures, sends fail fast without connecting, a probe closes it', async () => {
+    let t = 0;
+    const clock: Clock = { now: () => t, setTimeout: (cb) => setTimeout(cb, 1), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    const { CircuitBreaker } = await import('../../src/index.js');
+    const breaker = new CircuitBreaker({ consecutiveFailures: 2, cooldownMs: 10_000, clock });
+    const events: string[] = [];
+    for (const type of ['open', 'halfOpen', 'close'] as const) breaker.on(type, (e) => events.push(e.type));
+    // Down: every connection is dropped at once; later connections are served.
+    const server = await rawSmtp(['ok', 'ok']);
+    let up = false;
+    const front = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      if (!up) {
+        socket.destroy();
+        return;
+      }
+      const back = net.connect(server.port, '127.0.0.1');
+      back.on('error', () => socket.destroy());
+      socket.pipe(back).pipe(socket);
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
+    const port = (front.address() as AddressInfo).port;
+    let connections = 0;
+    front.on('connection', () => connections++);
+    try {
+      const mail = createMailSender((m: typeof message) => transport(port).sendMail(m), { maxAttempts: 1, circuitBreaker: breaker, timeoutMs: 60_000 });
+      for (let i = 0; i < 2; i++) await expect(mail.send(message)).rejects.toMatchObject({ permanent: false, circuitOpen: false });
+      expect(breaker.state).toBe('open');
+      const fast = (await mail.send(message).catch((e: unknown) => e)) as EmailDeliveryError;
+      expect(fast).toMatchObject({ circuitOpen: true, retryAfterMs: 10_000, attempts: 0 });
+      expect(connections).toBe(2); // failing fast: no third connection
+      up = true;
+      t += 10_000;
+      await expect(mail.send(message)).resolves.toBeDefined();
+      expect(events).toEqual(['open', 'halfOpen', 'close']);
+      expect(mail.metrics()).toMatchObject({ sent: 1, failed: 2, rejected: 1 });
+    } finally {
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+      await server.close();
+    }
+  });
+});
