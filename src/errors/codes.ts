@@ -44,5 +44,7 @@ export type BulwarkErrorCode =
   | 'ERR_BULWARK_STORAGE_NOT_FOUND'
   | 'ERR_BULWARK_SEGMENTATION_NOT_FOUND'
   | 'ERR_BULWARK_SHARP_MISSING'
+  // bulwark/queue
+  | 'ERR_BULWARK_LEASE_LOST'
   // bulwark/email
   | 'ERR_BULWARK_EMAIL_DELIVERY';

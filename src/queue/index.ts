@@ -3,4 +3,6 @@ export { QueueProcessor } from './queue-processor.js';
 export type { JobContext, QueueEvent, QueueEvents, QueueMetrics, QueueProcessorOptions } from './queue-processor.js';
 export { MemoryJobSource } from './memory-job-source.js';
 export type { DeadLetteredJob } from './memory-job-source.js';
-export type { Job, JobSource } from './ports.js';
+export type { Job, JobSource, PullOptions } from './ports.js';
+export { LeaseLostError } from './lease-lost-error.js';
+export { isLeaseLostError } from './guards.js';

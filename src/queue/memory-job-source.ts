@@ -1,12 +1,15 @@
 import { systemClock, type Clock } from '../internal/clock.js';
-import type { Job, JobSource } from './ports.js';
+import { LeaseLostError } from './lease-lost-error.js';
+import type { Job, JobSource, PullOptions } from './ports.js';
 
 interface Entry<P> {
   readonly id: string;
   readonly payload: P;
   deliveries: number;
   availableAt: number;
-  claimed: boolean;
+  /** The current lease's token and end, while claimed. */
+  lease: string | undefined;
+  leaseUntil: number;
 }
 
 /** A dead-lettered job with why. */
@@ -17,8 +20,9 @@ export interface DeadLetteredJob<P> {
 }
 
 /**
- * An in-memory {@link JobSource}: the reference implementation, for tests and single-process use.
- * Jobs are delivered oldest first; a claimed job is invisible until the processor settles it.
+ * An in-memory {@link JobSource}: the reference implementation of the lease contract, for tests and
+ * single-process use. Jobs are delivered oldest first; a claimed job is invisible until the
+ * processor settles it or its lease expires (then it is delivered again, counted).
  */
 export class MemoryJobSource<P> implements JobSource<P> {
   readonly #jobs = new Map<string, Entry<P>>();
@@ -26,6 +30,7 @@ export class MemoryJobSource<P> implements JobSource<P> {
   readonly #acked: Job<P>[] = [];
   readonly #dead: DeadLetteredJob<P>[] = [];
   #nextId = 0;
+  #nextLease = 0;
 
   constructor(options: { readonly clock?: Clock } = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -34,38 +39,48 @@ export class MemoryJobSource<P> implements JobSource<P> {
   /** Adds a job; returns its id. */
   add(payload: P, id = `job-${++this.#nextId}`): string {
     if (this.#jobs.has(id)) throw new Error(`Job ${id} already exists`);
-    this.#jobs.set(id, { id, payload, deliveries: 0, availableAt: 0, claimed: false });
+    this.#jobs.set(id, { id, payload, deliveries: 0, availableAt: 0, lease: undefined, leaseUntil: 0 });
     return id;
   }
 
-  async pull(max: number): Promise<readonly Job<P>[]> {
+  async pull(max: number, options: PullOptions = { leaseMs: 30_000 }): Promise<readonly Job<P>[]> {
     const now = this.#clock.now();
     const jobs: Job<P>[] = [];
     for (const entry of this.#jobs.values()) {
       if (jobs.length >= max) break;
-      if (entry.claimed || entry.availableAt > now) continue;
-      entry.claimed = true;
+      if (entry.lease !== undefined && entry.leaseUntil > now) continue;
+      if (entry.availableAt > now) continue;
+      // An expired lease (its worker vanished) is claimed again: a new delivery.
+      entry.lease = `lease-${++this.#nextLease}`;
+      entry.leaseUntil = now + options.leaseMs;
       entry.deliveries++;
-      jobs.push({ id: entry.id, payload: entry.payload, deliveries: entry.deliveries });
+      jobs.push({ id: entry.id, payload: entry.payload, deliveries: entry.deliveries, lease: entry.lease });
     }
     return jobs;
   }
 
-  #settle(job: Job<P>): Entry<P> {
+  /** The entry, if `job` still holds its lease; a `LeaseLostError` otherwise. */
+  #held(job: Job<P>): Entry<P> {
     const entry = this.#jobs.get(job.id);
-    if (entry === undefined || !entry.claimed) throw new Error(`Job ${job.id} is not claimed`);
+    if (entry === undefined) throw new LeaseLostError(job.id, 'the job is settled');
+    if (entry.lease === undefined || entry.lease !== job.lease) throw new LeaseLostError(job.id, 'it was delivered again');
+    if (entry.leaseUntil <= this.#clock.now()) throw new LeaseLostError(job.id, 'the lease expired');
     return entry;
   }
 
+  async extend(job: Job<P>, leaseMs: number): Promise<void> {
+    this.#held(job).leaseUntil = this.#clock.now() + leaseMs;
+  }
+
   async ack(job: Job<P>): Promise<void> {
-    this.#settle(job);
+    this.#held(job);
     this.#jobs.delete(job.id);
     this.#acked.push(job);
   }
 
   async retryLater(job: Job<P>, details: { readonly delayMs: number }): Promise<void> {
-    const entry = this.#settle(job);
-    entry.claimed = false;
+    const entry = this.#held(job);
+    entry.lease = undefined;
     entry.availableAt = this.#clock.now() + details.delayMs;
     // Re-insert at the back: other waiting jobs go first.
     this.#jobs.delete(job.id);
@@ -73,15 +88,15 @@ export class MemoryJobSource<P> implements JobSource<P> {
   }
 
   async deadLetter(job: Job<P>, details: { readonly error: unknown; readonly reason: string }): Promise<void> {
-    this.#settle(job);
+    this.#held(job);
     this.#jobs.delete(job.id);
     this.#dead.push({ job, error: details.error, reason: details.reason });
   }
 
   async release(jobs: readonly Job<P>[]): Promise<void> {
     for (const job of jobs) {
-      const entry = this.#settle(job);
-      entry.claimed = false;
+      const entry = this.#held(job);
+      entry.lease = undefined;
       entry.deliveries--; // never started: this delivery does not count
     }
   }
@@ -96,12 +111,13 @@ export class MemoryJobSource<P> implements JobSource<P> {
     return this.#dead;
   }
 
-  /** Jobs waiting (ready or scheduled) and claimed. */
+  /** Jobs waiting (ready, scheduled, or with an expired lease) and claimed (under a live lease). */
   counts(): { readonly waiting: number; readonly claimed: number } {
+    const now = this.#clock.now();
     let waiting = 0;
     let claimed = 0;
     for (const entry of this.#jobs.values()) {
-      if (entry.claimed) claimed++;
+      if (entry.lease !== undefined && entry.leaseUntil > now) claimed++;
       else waiting++;
     }
     return { waiting, claimed };

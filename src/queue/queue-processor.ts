@@ -1,17 +1,20 @@
-import { BatchProcessor } from '../batch/batch-processor.js';
-import { ConcurrencyManager } from '../concurrency/concurrency-manager.js';
 import type { Verdict } from '../classifiers/classifier.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { sleep } from '../internal/abort.js';
-import { systemClock, type Clock } from '../internal/clock.js';
+import { startTimer, systemClock, type Clock, type Timer } from '../internal/clock.js';
 import { Emitter, warnHookError, type HookErrorHandler } from '../internal/events.js';
+import { RateWindow } from '../internal/rate-window.js';
 import { integer, number, optionalFunction } from '../internal/validate.js';
 import { exponentialDelay } from '../retry/backoff.js';
-import type { RetryOptions } from '../retry/options.js';
+import type { AttemptContext, RetryOptions } from '../retry/options.js';
+import type { AttemptScheduling, RetryOutcome } from '../retry/retry.js';
 import { isRetryService, RetryService } from '../retry/retry-service.js';
+import { isLeaseLostError } from './guards.js';
 import type { Job, JobSource } from './ports.js';
 
-/** The events of a {@link QueueProcessor}, by type: what happened to one job. Subscribe with `on(type, listener)`. */
+type Settlement = 'ack' | 'retryLater' | 'deadLetter' | 'release';
+
+/** The events of a {@link QueueProcessor}, by type. Subscribe with `on(type, listener)`. */
 export interface QueueEvents<P> {
   /** The job succeeded and was acknowledged. */
   readonly acked: { readonly type: 'acked'; readonly job: Job<P>; readonly attempts: number; readonly durationMs: number };
@@ -19,10 +22,14 @@ export interface QueueEvents<P> {
   readonly 'retry-later': { readonly type: 'retry-later'; readonly job: Job<P>; readonly attempts: number; readonly delayMs: number; readonly error: unknown; readonly verdict: Verdict | undefined };
   /** The job failed for good (permanent error or `maxDeliveries`) and was dead-lettered. */
   readonly 'dead-lettered': { readonly type: 'dead-lettered'; readonly job: Job<P>; readonly attempts: number; readonly reason: string; readonly error: unknown };
-  /** A claimed job was handed back unstarted at shutdown. */
+  /** A claimed job was handed back unstarted (at shutdown). */
   readonly released: { readonly type: 'released'; readonly job: Job<P> };
-  /** Acknowledging, scheduling, dead-lettering or releasing a job failed at the source. */
-  readonly 'settle-failed': { readonly type: 'settle-failed'; readonly job: Job<P>; readonly action: 'ack' | 'retryLater' | 'deadLetter' | 'release'; readonly error: unknown };
+  /** Settling a job at the source kept failing after retries: its lease will expire and it comes back. */
+  readonly 'settle-failed': { readonly type: 'settle-failed'; readonly job: Job<P>; readonly action: Settlement; readonly error: unknown };
+  /** `pull` failed: the worker waits `delayMs` and pulls again (it never dies of it). */
+  readonly 'source-error': { readonly type: 'source-error'; readonly operation: 'pull'; readonly error: unknown; readonly delayMs: number };
+  /** The job's lease was lost (expired, or the job was delivered again): its run was aborted and it is left to its new owner. */
+  readonly 'lease-lost': { readonly type: 'lease-lost'; readonly job: Job<P>; readonly error: unknown };
 }
 
 /** Any {@link QueueEvents} event. */
@@ -34,7 +41,7 @@ export interface JobContext<P> {
   readonly job: Job<P>;
   /** The in-process attempt within this delivery (1-based). */
   readonly attempt: number;
-  /** Aborts only when the processor is stopped with `abortInFlight`, or an attempt times out. */
+  /** Aborts when the attempt times out, the lease is lost, or `stop()`'s deadline passes. Check it before every side effect. */
   readonly signal: AbortSignal;
 }
 
@@ -46,10 +53,30 @@ export interface QueueProcessorOptions {
    */
   readonly concurrency?: number;
   /**
-   * Jobs claimed per pull. Minimum: `1`.
+   * Most jobs claimed by one `pull` (the worker pulls only as many as it has free slots). Minimum: `1`.
    * @default 10
    */
   readonly batchSize?: number;
+  /**
+   * The lease asked for on each claim, in milliseconds; renewed every third of it while the handler
+   * runs (with `JobSource.extend`). If the process dies, the job comes back after at most this long.
+   * Minimum: `100`.
+   * @default 30000
+   */
+  readonly leaseMs?: number;
+  /**
+   * One handler attempt's limit, in milliseconds: its signal aborts and the attempt fails retriably.
+   * `undefined`: no limit.
+   * @default undefined
+   */
+  readonly attemptTimeoutMs?: number;
+  /**
+   * After an attempt timed out, how long the processor waits for that run to actually settle before
+   * the job may run again (in this process, or — since its lease is kept meanwhile — anywhere).
+   * A handler that ignores its signal longer than this may overlap with the next run. Minimum: `0`.
+   * @default 5000
+   */
+  readonly timeoutGraceMs?: number;
   /**
    * In-process retries within one delivery (short hiccups), as a `RetryService` or options.
    * Longer outages go back to the source with `retryLater`.
@@ -62,8 +89,8 @@ export interface QueueProcessorOptions {
    */
   readonly maxDeliveries?: number;
   /**
-   * The delay before a retriable job is delivered again, from how many deliveries it has had.
-   * A classifier's `delayMs` (e.g. `Retry-After`) wins when larger.
+   * The delay before a retriable job is delivered again, from how many deliveries it has had. A
+   * classifier's `delayMs` (e.g. `Retry-After`) wins when larger; either way at most `maxDelayMs`.
    * @default (deliveries) => min(60000, 1000 × 2^(deliveries − 1))
    * @example
    * ```ts
@@ -71,6 +98,22 @@ export interface QueueProcessorOptions {
    * ```
    */
   readonly redeliveryDelayMs?: (deliveries: number) => number;
+  /**
+   * The longest delay a job is scheduled for (a server's `Retry-After: 1e11` must not park a job for
+   * centuries). Minimum: `0`.
+   * @default 900000 (15 minutes)
+   */
+  readonly maxDelayMs?: number;
+  /**
+   * Pacing for sources whose consumers have quotas (SMTP providers, APIs): at most `limit` job starts
+   * in any `intervalMs` (a sliding window). `undefined`: no pacing.
+   * @default undefined
+   * @example
+   * ```ts
+   * rate: { limit: 10, intervalMs: 1000 } // 10 e-mails per second
+   * ```
+   */
+  readonly rate?: { readonly limit: number; readonly intervalMs: number };
   /**
    * How long to wait before pulling again when the source had no job, in milliseconds. Minimum: `0`.
    * @default 1000
@@ -105,33 +148,59 @@ export interface QueueMetrics {
   readonly averageMs: number;
 }
 
+/** Why a run ended without the handler's own result. */
+class Stopped extends Error {
+  override name = 'QueueStopped';
+}
+
+/** One job in flight. */
+interface Flight<P> {
+  readonly job: Job<P>;
+  readonly controller: AbortController;
+  readonly startedAt: number;
+  leaseLost: boolean;
+  /** The handler's own promise of the latest attempt (it may outlive a timed-out attempt). */
+  live: Promise<unknown> | undefined;
+  renew: Timer | undefined;
+}
+
+const noop = (): void => undefined;
+
 /**
- * A worker loop over a {@link JobSource}: pulls jobs in batches, handles them with concurrency and
- * in-process retry (a `BatchProcessor`), then settles every job exactly once — `ack` on success,
- * `retryLater` with backoff on a retriable failure, `deadLetter` on a permanent one or after
- * `maxDeliveries`. A handler that throws never loses its job. `stop()` is graceful: no new pulls,
- * in-flight jobs finish, claimed-but-unstarted jobs are released.
+ * A worker loop over a {@link JobSource} with the semantics of a well-run job system: jobs are claimed
+ * under a lease that is renewed while they run and expires if the process dies; each job is settled
+ * (`ack`, `retryLater`, `deadLetter`) as soon as it finishes, and the worker pulls more as slots free
+ * up; a job is never run twice at once (a timed-out run is waited for, up to `timeoutGraceMs`); a
+ * failing source is retried with backoff and reported, never fatal; `stop({ timeoutMs })` stops
+ * pulling, waits for running jobs up to the deadline, then aborts them — a job that fails during the
+ * stop counts its delivery, so a poison job still reaches the dead-letter queue.
  *
  * @example
  * ```ts
  * const worker = new QueueProcessor(source, (payload) => sendWelcomeEmail(payload), { concurrency: 10 });
- * process.once('SIGTERM', () => void worker.stop());
- * await worker.start(); // resolves once stopped and drained
+ * void worker.start(); // never rejects: failures are events
+ * process.once('SIGTERM', () => void worker.stop({ timeoutMs: 20_000 }));
  * ```
  */
 export class QueueProcessor<P> {
   readonly #source: JobSource<P>;
   readonly #handler: (payload: P, context: JobContext<P>) => unknown;
-  readonly #batch: BatchProcessor;
+  readonly #concurrency: number;
   readonly #batchSize: number;
+  readonly #leaseMs: number;
+  readonly #timeoutGraceMs: number;
   readonly #maxDeliveries: number;
   readonly #redelivery: (deliveries: number) => number;
+  readonly #maxDelayMs: number;
   readonly #pollIntervalMs: number;
+  readonly #rate: RateWindow | undefined;
+  readonly #retry: RetryService;
+  readonly #sourceRetry: RetryService;
   readonly #events: Emitter<QueueEvents<P>>;
   readonly #clock: Clock;
-  readonly #limiter: ConcurrencyManager;
+  readonly #flights = new Set<Flight<P>>();
+  #slotWaiters: Array<() => void> = [];
   #stopping = new AbortController();
-  #inFlight = new AbortController();
   #running: Promise<void> | undefined;
   #acked = 0;
   #retried = 0;
@@ -148,14 +217,24 @@ export class QueueProcessor<P> {
     this.#source = source;
     this.#handler = handler;
     this.#clock = options.clock ?? systemClock;
-    this.#limiter = new ConcurrencyManager({ concurrency: integer('concurrency', options.concurrency ?? 5, 1) });
+    this.#concurrency = integer('concurrency', options.concurrency ?? 5, 1);
     this.#batchSize = integer('batchSize', options.batchSize ?? 10, 1);
+    this.#leaseMs = number('leaseMs', options.leaseMs ?? 30_000, 100, Number.MAX_SAFE_INTEGER);
+    this.#timeoutGraceMs = number('timeoutGraceMs', options.timeoutGraceMs ?? 5_000, 0, Number.MAX_SAFE_INTEGER);
     this.#maxDeliveries = integer('maxDeliveries', options.maxDeliveries ?? 5, 1);
     this.#redelivery = optionalFunction('redeliveryDelayMs', options.redeliveryDelayMs) ?? ((d) => exponentialDelay(d, 1000, 2, 60_000));
+    this.#maxDelayMs = number('maxDelayMs', options.maxDelayMs ?? 900_000, 0, Number.MAX_SAFE_INTEGER);
     this.#pollIntervalMs = number('pollIntervalMs', options.pollIntervalMs ?? 1000, 0);
+    const rate = options.rate;
+    if (rate !== undefined && (typeof rate !== 'object' || rate === null)) throw new InvalidOptionError('rate', 'an object `{ limit, intervalMs }`', rate);
+    this.#rate = rate === undefined ? undefined : new RateWindow(integer('rate.limit', rate.limit, 1), number('rate.intervalMs', rate.intervalMs, 1, Number.MAX_SAFE_INTEGER), this.#clock);
     this.#events = new Emitter(optionalFunction('onHookError', options.onHookError) ?? warnHookError);
-    const retry = isRetryService(options.retry) ? options.retry : new RetryService({ maxAttempts: 2, initialDelayMs: 500, clock: this.#clock, ...options.retry });
-    this.#batch = new BatchProcessor({ concurrency: this.#limiter, retry, batchSize: this.#batchSize, collectResults: false, operation: (job: Job<P>) => `Job ${job.id}`, clock: this.#clock });
+    const attemptTimeoutMs = options.attemptTimeoutMs === undefined ? undefined : number('attemptTimeoutMs', options.attemptTimeoutMs, 1, Number.MAX_SAFE_INTEGER);
+    this.#retry = isRetryService(options.retry)
+      ? options.retry
+      : new RetryService({ maxAttempts: 2, initialDelayMs: 500, clock: this.#clock, ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }), ...options.retry });
+    // Source calls (ack, retryLater…) get a few quick retries through the same classifiers.
+    this.#sourceRetry = new RetryService({ maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 2000, clock: this.#clock, classifier: (error) => (isLeaseLostError(error) ? { retriable: false, reason: 'lease lost' } : undefined) });
   }
 
   /** Whether `start()` is running. */
@@ -186,117 +265,216 @@ export class QueueProcessor<P> {
       deadLettered: this.#dead,
       released: this.#released,
       attempts: this.#attempts,
-      inFlight: this.#limiter.active,
+      inFlight: this.#flights.size,
       successRate: done === 0 ? 1 : this.#acked / done,
       averageMs: this.#acked === 0 ? 0 : this.#totalMs / this.#acked,
     };
   }
 
   /**
-   * Pulls and handles jobs until `stop()` (or `signal`), then resolves once every claimed job is settled.
+   * Pulls and handles jobs until `stop()` (or `signal`), then resolves once every claimed job is
+   * settled. Never rejects, awaited or not: failures are events (`source-error`, `settle-failed`).
    * Calling it while running returns the same promise.
    */
   start(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     if (this.#running !== undefined) return this.#running;
-    if (this.#stopping.signal.aborted) {
-      this.#stopping = new AbortController();
-      this.#inFlight = new AbortController();
-    }
+    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
     const outer = options.signal;
     const onAbort = (): void => void this.stop();
     outer?.addEventListener('abort', onAbort, { once: true });
-    if (outer?.aborted) void this.stop();
-    this.#running = (async () => {
-      try {
-        while (!this.#stopping.signal.aborted) {
-          const handled = await this.runOnce();
-          if (handled === 0 && !this.#stopping.signal.aborted) await sleep(this.#pollIntervalMs, this.#clock, this.#stopping.signal).catch(() => undefined);
-        }
-      } finally {
+    if (outer?.aborted === true) void this.stop();
+    const running = this.#loop()
+      .catch((error: unknown) => this.#events.emit('source-error', { type: 'source-error', operation: 'pull', error, delayMs: 0 }))
+      .finally(() => {
         outer?.removeEventListener('abort', onAbort);
         this.#running = undefined;
-      }
-    })();
-    return this.#running;
+      });
+    this.#running = running;
+    return running;
   }
 
   /**
-   * Stops gracefully: no new pulls; in-flight jobs finish (or, with `abortInFlight`, get their signal
-   * aborted and go back to the source); claimed jobs not yet started are released. Resolves when done.
+   * Stops gracefully: no new pulls; running jobs may finish until `timeoutMs`, then their signals
+   * abort and — once they settle, or after `timeoutGraceMs` — they count as failed deliveries
+   * (scheduled again, or dead-lettered after `maxDeliveries`). Resolves when every job is settled.
    */
-  async stop(options: { readonly abortInFlight?: boolean } = {}): Promise<void> {
-    this.#stopping.abort(new Error('QueueProcessor stopped'));
-    if (options.abortInFlight === true) this.#inFlight.abort(new Error('QueueProcessor stopped'));
-    await this.#running;
+  async stop(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs === undefined ? Infinity : number('timeoutMs', options.timeoutMs, 0, Number.MAX_SAFE_INTEGER);
+    this.#stopping.abort(new Stopped('QueueProcessor stopped'));
+    let timer: Timer | undefined;
+    if (timeoutMs !== Infinity && this.#flights.size > 0) {
+      timer = startTimer(this.#clock, timeoutMs, () => {
+        for (const flight of this.#flights) flight.controller.abort(new Stopped(`QueueProcessor stopped: the job did not finish within ${timeoutMs}ms`));
+      });
+    }
+    try {
+      await this.#running;
+      while (this.#flights.size > 0) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+    } finally {
+      timer?.cancel();
+    }
   }
 
-  /** One cycle: pull up to `batchSize` jobs, handle them, settle each. Returns how many were pulled. */
+  /**
+   * One cycle, for tests and cron-style use: pulls as many jobs as it can run at once (at most
+   * `batchSize` and `concurrency`), handles them, settles each. Returns how many were pulled. A
+   * failing `pull` rejects.
+   */
   async runOnce(): Promise<number> {
-    const jobs = await this.#source.pull(this.#batchSize);
-    if (jobs.length === 0) return 0;
-    const started = new Map<string, { at: number; attempts: number }>();
-    const report = await this.#batch.process(
-      jobs,
-      (job, context) => {
-        const entry = started.get(job.id);
-        if (entry === undefined) started.set(job.id, { at: this.#clock.now(), attempts: context.attempt });
-        else entry.attempts = context.attempt;
-        return this.#handler(job.payload, { job, attempt: context.attempt, signal: this.#inFlight.signal });
-      },
-      { signal: this.#stopping.signal },
-    );
-    const settling: Promise<void>[] = [];
-    for (const skipped of report.notProcessed) settling.push(this.#release(skipped.item));
-    for (const failure of report.failed) settling.push(this.#fail(failure.item, failure.error, failure.verdict, failure.attempts));
-    const failedIds = new Set(report.failed.map((f) => f.item.id));
-    const skippedIds = new Set(report.notProcessed.map((n) => n.item.id));
-    this.#attempts += report.attempts;
-    for (const job of jobs) {
-      if (failedIds.has(job.id) || skippedIds.has(job.id)) continue;
-      settling.push(
-        this.#settle(job, 'ack', () => this.#source.ack(job)).then((ok) => {
-          if (!ok) return;
-          this.#acked++;
-          const entry = started.get(job.id);
-          const durationMs = entry === undefined ? 0 : this.#clock.now() - entry.at;
-          this.#totalMs += durationMs;
-          this.#events.emit('acked', { type: 'acked', job, attempts: entry?.attempts ?? 1, durationMs });
-        }),
-      );
-    }
-    await Promise.all(settling);
+    const jobs = await this.#source.pull(Math.min(this.#batchSize, this.#concurrency), { leaseMs: this.#leaseMs });
+    await Promise.all(jobs.map((job) => this.#run(job)));
     return jobs.length;
   }
 
-  async #fail(job: Job<P>, error: unknown, verdict: Verdict | undefined, attempts: number): Promise<void> {
-    // Stopped during a backoff or with abortInFlight: the job goes back untouched.
-    if (this.#stopping.signal.aborted && (error === this.#stopping.signal.reason || error === this.#inFlight.signal.reason)) {
-      await this.#release(job);
-      return;
-    }
-    if (verdict !== undefined && !verdict.retriable) {
-      if (await this.#settle(job, 'deadLetter', () => this.#source.deadLetter(job, { error, reason: verdict.reason }))) {
-        this.#dead++;
-        this.#events.emit('dead-lettered', { type: 'dead-lettered', job, attempts, reason: verdict.reason, error });
+  async #loop(): Promise<void> {
+    let failures = 0;
+    const stopSignal = this.#stopping.signal;
+    while (!stopSignal.aborted) {
+      while (this.#flights.size >= this.#concurrency && !stopSignal.aborted) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+      if (stopSignal.aborted) break;
+      let jobs: readonly Job<P>[];
+      try {
+        jobs = await this.#source.pull(Math.min(this.#batchSize, this.#concurrency - this.#flights.size), { leaseMs: this.#leaseMs });
+        failures = 0;
+      } catch (error) {
+        // The worker never dies of a transient fault: wait, report, pull again.
+        failures++;
+        const delayMs = exponentialDelay(failures, 500, 2, 30_000);
+        this.#events.emit('source-error', { type: 'source-error', operation: 'pull', error, delayMs });
+        await sleep(delayMs, this.#clock, stopSignal).catch(noop);
+        continue;
       }
-      return;
-    }
-    if (job.deliveries >= this.#maxDeliveries) {
-      const reason = `failed on ${job.deliveries} deliveries (maxDeliveries ${this.#maxDeliveries})`;
-      if (await this.#settle(job, 'deadLetter', () => this.#source.deadLetter(job, { error, reason }))) {
-        this.#dead++;
-        this.#events.emit('dead-lettered', { type: 'dead-lettered', job, attempts, reason, error });
+      if (jobs.length === 0) {
+        await sleep(this.#pollIntervalMs, this.#clock, stopSignal).catch(noop);
+        continue;
       }
-      return;
-    }
-    const delayMs = Math.max(this.#redelivery(job.deliveries), verdict?.retriable === true ? (verdict.delayMs ?? 0) : 0);
-    if (await this.#settle(job, 'retryLater', () => this.#source.retryLater(job, { delayMs, error }))) {
-      this.#retried++;
-      this.#events.emit('retry-later', { type: 'retry-later', job, attempts, delayMs, error, verdict });
+      for (const job of jobs) void this.#run(job);
     }
   }
 
-  async #release(job: Job<P>): Promise<void> {
+  /** Runs one job to its settlement. Never rejects. */
+  async #run(job: Job<P>): Promise<void> {
+    if (this.#stopping.signal.aborted && this.#running !== undefined) {
+      await this.#settleRelease(job);
+      return;
+    }
+    const flight: Flight<P> = { job, controller: new AbortController(), startedAt: this.#clock.now(), leaseLost: false, live: undefined, renew: undefined };
+    this.#flights.add(flight);
+    this.#renewLease(flight);
+    try {
+      if (this.#rate !== undefined) {
+        try {
+          await this.#rate.take(flight.controller.signal);
+        } catch {
+          await this.#settleRelease(job); // stopped before it started
+          return;
+        }
+      }
+      const outcome: RetryOutcome = { attempts: 0, verdict: undefined };
+      const scheduling: AttemptScheduling = {
+        // At most one live run per job: a timed-out run is waited for (up to the grace) first.
+        around: async (_attempt, call) => {
+          if (flight.live !== undefined) await this.#settledOrGrace(flight.live);
+          return call();
+        },
+        onBackoff: noop,
+      };
+      const attempt = (context: AttemptContext): Promise<unknown> => {
+        const live = Promise.resolve().then(() => this.#handler(job.payload, { job, attempt: context.attempt, signal: context.signal }));
+        flight.live = live.then(noop, noop);
+        return live;
+      };
+      let failure: unknown;
+      let failed = false;
+      try {
+        await this.#retry.executeTrusted(attempt, flight.controller.signal, `Job ${job.id}`, outcome, scheduling);
+      } catch (error) {
+        failed = true;
+        failure = error;
+      }
+      this.#attempts += outcome.attempts;
+      // Never settle while a timed-out run may still be working on the job.
+      if (flight.live !== undefined) await this.#settledOrGrace(flight.live);
+      if (flight.leaseLost) return; // the job belongs to someone else now
+      if (!failed) {
+        if (await this.#settle(job, 'ack', () => this.#source.ack(job))) {
+          this.#acked++;
+          const durationMs = this.#clock.now() - flight.startedAt;
+          this.#totalMs += durationMs;
+          this.#events.emit('acked', { type: 'acked', job, attempts: outcome.attempts, durationMs });
+        }
+        return;
+      }
+      await this.#fail(job, failure, outcome);
+    } finally {
+      flight.renew?.cancel();
+      this.#flights.delete(flight);
+      const waiters = this.#slotWaiters;
+      this.#slotWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Keeps the lease alive while the job runs; a lost lease aborts the run. */
+  #renewLease(flight: Flight<P>): void {
+    const extend = this.#source.extend;
+    if (extend === undefined) return;
+    const every = Math.max(1, Math.floor(this.#leaseMs / 3));
+    const tick = (): void => {
+      flight.renew = startTimer(this.#clock, every, () => {
+        if (!this.#flights.has(flight)) return;
+        extend.call(this.#source, flight.job, this.#leaseMs).then(
+          () => {
+            if (this.#flights.has(flight)) tick();
+          },
+          (error: unknown) => {
+            if (isLeaseLostError(error)) {
+              flight.leaseLost = true;
+              flight.controller.abort(error);
+              this.#events.emit('lease-lost', { type: 'lease-lost', job: flight.job, error });
+            } else if (this.#flights.has(flight)) tick(); // a transient fault: the next renewal may succeed
+          },
+        );
+      });
+    };
+    tick();
+  }
+
+  /** Resolves when `live` settles or after the grace period, whichever first. */
+  #settledOrGrace(live: Promise<unknown>): Promise<void> {
+    let timer: Timer | undefined;
+    const grace = new Promise<void>((resolve) => (timer = startTimer(this.#clock, this.#timeoutGraceMs, resolve)));
+    return Promise.race([live.then(noop, noop), grace]).finally(() => timer?.cancel());
+  }
+
+  async #fail(job: Job<P>, error: unknown, outcome: RetryOutcome): Promise<void> {
+    const verdict = outcome.verdict;
+    const stopped = error instanceof Stopped || (typeof error === 'object' && error !== null && (error as { cause?: unknown }).cause instanceof Stopped);
+    if (!stopped && verdict !== undefined && !verdict.retriable) {
+      await this.#settleDead(job, error, verdict.reason, outcome.attempts);
+      return;
+    }
+    // A retriable failure — or a run cut by stop()'s deadline — counts its delivery.
+    if (job.deliveries >= this.#maxDeliveries) {
+      await this.#settleDead(job, error, `failed on ${job.deliveries} deliveries (maxDeliveries ${this.#maxDeliveries})`, outcome.attempts);
+      return;
+    }
+    const asked = verdict?.retriable === true ? (verdict.delayMs ?? 0) : 0;
+    const delayMs = Math.min(this.#maxDelayMs, Math.max(0, this.#redelivery(job.deliveries), asked));
+    if (await this.#settle(job, 'retryLater', () => this.#source.retryLater(job, { delayMs, error }))) {
+      this.#retried++;
+      this.#events.emit('retry-later', { type: 'retry-later', job, attempts: outcome.attempts, delayMs, error, verdict });
+    }
+  }
+
+  async #settleDead(job: Job<P>, error: unknown, reason: string, attempts: number): Promise<void> {
+    if (await this.#settle(job, 'deadLetter', () => this.#source.deadLetter(job, { error, reason }))) {
+      this.#dead++;
+      this.#events.emit('dead-lettered', { type: 'dead-lettered', job, attempts, reason, error });
+    }
+  }
+
+  async #settleRelease(job: Job<P>): Promise<void> {
     const release = this.#source.release;
     const ok = await this.#settle(job, 'release', () => (release === undefined ? this.#source.retryLater(job, { delayMs: 0, error: undefined }) : release.call(this.#source, [job])));
     if (ok) {
@@ -305,15 +483,21 @@ export class QueueProcessor<P> {
     }
   }
 
-  /** Calls the source; a failure is reported as a `settle-failed` event, never thrown away silently. */
-  async #settle(job: Job<P>, action: 'ack' | 'retryLater' | 'deadLetter' | 'release', call: () => Promise<void>): Promise<boolean> {
+  /**
+   * Calls the source, retrying transient faults with backoff. A lost lease or a call that keeps
+   * failing is reported (`lease-lost`, `settle-failed`); the job's lease then expires and it comes
+   * back. Never throws.
+   */
+  async #settle(job: Job<P>, action: Settlement, call: () => Promise<void>): Promise<boolean> {
+    const outcome: RetryOutcome = { attempts: 0, verdict: undefined };
     try {
-      await call();
+      await this.#sourceRetry.executeTrusted(call, undefined, `${action} job ${job.id}`, outcome);
       return true;
     } catch (error) {
-      if (!this.#events.has('settle-failed')) throw error;
-      this.#events.emit('settle-failed', { type: 'settle-failed', job, action, error });
+      if (isLeaseLostError(error)) this.#events.emit('lease-lost', { type: 'lease-lost', job, error });
+      else this.#events.emit('settle-failed', { type: 'settle-failed', job, action, error });
       return false;
     }
   }
 }
+

@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import * as core from '../../src/index.js';
 import * as email from '../../src/email/index.js';
+import * as queue from '../../src/queue/index.js';
 import * as thumbnails from '../../src/thumbnails/index.js';
 import type { BulwarkErrorCode } from '../../src/index.js';
 
@@ -42,13 +43,14 @@ const instances: Record<string, core.BulwarkError> = {
   StorageNotFoundError: new thumbnails.StorageNotFoundError('k'),
   SegmentationNotFoundError: new thumbnails.SegmentationNotFoundError('s'),
   SharpMissingError: new thumbnails.SharpMissingError(),
+  LeaseLostError: new queue.LeaseLostError('job-1', 'expired'),
   EmailDeliveryError: new email.EmailDeliveryError({ message: 'm', responseCode: 550, smtpCode: undefined, attempts: 1, permanent: true, cause: undefined }),
 };
 
 /** Every exported guard, found by name: `isXError` for class `XError`. */
 const guards = Object.fromEntries(
   Object.keys(instances).map((name) => {
-    const guard = (core as Record<string, unknown>)[`is${name}`] ?? (thumbnails as Record<string, unknown>)[`is${name}`] ?? (email as Record<string, unknown>)[`is${name}`];
+    const guard = (core as Record<string, unknown>)[`is${name}`] ?? (thumbnails as Record<string, unknown>)[`is${name}`] ?? (email as Record<string, unknown>)[`is${name}`] ?? (queue as Record<string, unknown>)[`is${name}`];
     return [name, guard as ((value: unknown) => boolean) | undefined];
   }),
 );
@@ -75,13 +77,14 @@ const ALL_CODES: Record<BulwarkErrorCode, true> = {
   ERR_BULWARK_SEGMENTATION_NOT_FOUND: true,
   ERR_BULWARK_SHARP_MISSING: true,
   ERR_BULWARK_EMAIL_DELIVERY: true,
+  ERR_BULWARK_LEASE_LOST: true,
 };
 
 const snake = (name: string): string => name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
 
 describe('error classes and guards', () => {
   it('every exported error class is covered here, and every code has exactly one class', () => {
-    const exported = [core, thumbnails, email].flatMap((entry) =>
+    const exported = [core, thumbnails, email, queue].flatMap((entry) =>
       Object.entries(entry).filter(([name, value]) => typeof value === 'function' && /^[A-Z]/.test(name) && name.endsWith('Error') && name !== 'BulwarkError').map(([name]) => name),
     );
     expect(exported.sort()).toEqual(Object.keys(instances).sort());

@@ -105,7 +105,7 @@ describe('QueueProcessor', () => {
     );
   });
 
-  it('start() runs until stop(); a graceful stop finishes in-flight jobs and releases the rest', async () => {
+  it('start() runs until stop(); a graceful stop lets in-flight jobs finish, and only as many jobs as slots were claimed', async () => {
     const source = new MemoryJobSource<number>();
     for (let i = 0; i < 30; i++) source.add(i);
     const gates: Array<() => void> = [];
@@ -117,45 +117,53 @@ describe('QueueProcessor', () => {
     const running = worker.start();
     while (started.length < 2) await flush();
     expect(worker.isRunning).toBe(true);
+    expect(source.counts()).toEqual({ waiting: 28, claimed: 2 }); // pulls only what it can run
     const stopped = worker.stop();
     for (const open of gates) open(); // the two in-flight jobs finish
     await stopped;
     await running;
     expect(worker.isRunning).toBe(false);
     expect(source.acked.map((j) => j.payload)).toEqual([0, 1]);
-    // The 8 claimed-but-unstarted jobs are back, deliveries not counted; nothing is claimed.
     expect(source.counts()).toEqual({ waiting: 28, claimed: 0 });
-    expect(worker.metrics().released).toBe(8);
-    const next = await source.pull(1);
+    const next = await source.pull(1, { leaseMs: 1000 });
     expect(next[0]).toMatchObject({ payload: 2, deliveries: 1 });
   });
 
-  it("stop({ abortInFlight: true }) aborts handlers' signals and returns their jobs", async () => {
+  it('stop({ timeoutMs }) aborts handlers past the deadline; the cut run counts its delivery', async () => {
     const source = new MemoryJobSource<number>();
     source.add(1);
     let seen: AbortSignal | undefined;
     const worker = new QueueProcessor(source, (_n, { signal }) => new Promise((_resolve, reject) => {
       seen = signal;
       signal.addEventListener('abort', () => reject(signal.reason));
-    }), { retry: { maxAttempts: 1 } });
+    }), { retry: { maxAttempts: 1 }, redeliveryDelayMs: () => 0 });
     const running = worker.start();
     while (seen === undefined) await flush();
-    await worker.stop({ abortInFlight: true });
+    await worker.stop({ timeoutMs: 0 });
     await running;
     expect(seen.aborted).toBe(true);
     expect(source.counts()).toEqual({ waiting: 1, claimed: 0 });
-    expect(source.deadLettered).toEqual([]);
+    expect((await source.pull(1, { leaseMs: 1000 }))[0]).toMatchObject({ deliveries: 2 });
   });
 
-  it('a failing source is reported as settle-failed, not swallowed', async () => {
-    const inner = new MemoryJobSource<number>();
+  it('a source whose ack keeps failing is retried, then reported as settle-failed (the lease brings the job back)', async () => {
+    const clock = manualClock();
+    const inner = new MemoryJobSource<number>({ clock });
     inner.add(1);
-    const source: JobSource<number> = { pull: (n) => inner.pull(n), ack: () => Promise.reject(new Error('source down')), retryLater: (j, d) => inner.retryLater(j, d), deadLetter: (j, d) => inner.deadLetter(j, d) };
+    let acks = 0;
+    const source: JobSource<number> = { pull: (n, o) => inner.pull(n, o), ack: () => { acks++; return Promise.reject(Object.assign(new Error('source down'), { code: 'ECONNRESET' })); }, retryLater: (j, d) => inner.retryLater(j, d), deadLetter: (j, d) => inner.deadLetter(j, d) };
     const events: Array<QueueEvent<number>> = [];
-    const worker = new QueueProcessor(source, () => undefined);
+    const worker = new QueueProcessor(source, () => undefined, { clock, leaseMs: 10_000 });
     worker.on('settle-failed', (e) => events.push(e));
-    await worker.runOnce();
+    const once = worker.runOnce();
+    for (let i = 0; i < 20 && events.length === 0; i++) {
+      await flush();
+      clock.advance(1000);
+    }
+    await once;
+    expect(acks).toBe(4);
     expect(events).toMatchObject([{ type: 'settle-failed', action: 'ack', job: { id: 'job-1' } }]);
-    await expect(new QueueProcessor({ ...source, pull: () => inner.pull(1).then(() => [{ id: 'job-1', payload: 1, deliveries: 1 }]) }, () => undefined).runOnce()).rejects.toThrow('source down');
+    clock.advance(10_000);
+    expect((await inner.pull(1, { leaseMs: 1000 }))[0]).toMatchObject({ id: 'job-1', deliveries: 2 });
   });
 });
