@@ -479,6 +479,7 @@ class Run<T, R> {
       const slots = this.#slots;
       const signal = this.#signal;
       const scheduling: AttemptScheduling = {
+        waitOnAbort: true,
         around: (_attempt, call) => {
           if (holding !== undefined) return call();
           return slots.acquire(true, signal).then((r) => {

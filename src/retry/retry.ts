@@ -186,6 +186,8 @@ export interface RetryOutcome {
 export interface AttemptScheduling {
   around<T>(attempt: number, call: () => Promise<T>): Promise<T>;
   onBackoff(): void;
+  /** Let an attempt in flight finish when the signal aborts, instead of abandoning it at once (BatchProcessor reports items as they end). */
+  readonly waitOnAbort?: boolean;
 }
 
 /**
@@ -318,8 +320,9 @@ export async function runRetry<T>(
   const { clock, maxAttempts, observed } = o;
   const start = clock.now();
   o.budget?.recordCall();
-  // Without a timeout, an attempt's signal is the caller's own: no controller, no listener per attempt.
-  const timed = o.attemptTimeoutMs !== undefined;
+  // An attempt gets its own signal (and is abandoned at once when the caller aborts) with a timeout
+  // or a caller signal; otherwise it is the caller's own: no controller, no listener per attempt.
+  const timed = o.attemptTimeoutMs !== undefined || (signal !== undefined && signal !== neverAbortedSignal() && scheduling?.waitOnAbort !== true);
   const callerSignal = signal ?? neverAbortedSignal();
   let errors: unknown[] | undefined;
   let lastVerdict: Verdict | undefined;
