@@ -23,7 +23,6 @@ async function smtp(replies: number[], extra: Partial<SMTPServerOptions> = {}, p
     disabledCommands: ['STARTTLS'],
     authOptional: true,
     logger: false,
-    ...extra,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -38,6 +37,7 @@ async function smtp(replies: number[], extra: Partial<SMTPServerOptions> = {}, p
         callback();
       });
     },
+    ...extra,
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
@@ -181,65 +181,12 @@ describe('createMailSender against a real SMTP server', () => {
   });
 });
 
-/** A raw SMTP peer for failure modes smtp-server cannot play: `mode` per connection, in order. */
-async function rawSmtp(modes: Array<'silent' | 'drop-mid-data' | 'ok'>): Promise<{ port: number; accepted: number; connections: () => number; close: () => Promise<void> }> {
-  let connections = 0;
-  let accepted = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    const mode = modes[connections++] ?? 'ok';
-    if (mode === 'silent') return; // accepts the connection, never says a word
-    socket.write('220 test ESMTP\r\n');
-    let inData = false;
-    let buffer = '';
-    socket.on('data', (chunk: Buffer) => {
-      if (inData) {
-        if (mode === 'drop-mid-data') {
-          socket.destroy();
-          return;
-        }
-        buffer += chunk.toString('utf8');
-        if (buffer.includes('\r\n.\r\n')) {
-          inData = false;
-          buffer = '';
-          accepted++;
-          socket.write('250 2.0.0 queued\r\n');
-        }
-        return;
-      }
-      for (const line of chunk.toString('utf8').split('\r\n').filter(Boolean)) {
-        const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO' || verb === 'HELO') socket.write('250 test\r\n');
-        else if (verb === 'MAIL' || verb === 'RCPT') socket.write('250 ok\r\n');
-        else if (verb === 'DATA') {
-          inData = true;
-          socket.write('354 go ahead\r\n');
-        } else if (verb === 'QUIT') socket.end('221 bye\r\n');
-        else socket.write('250 ok\r\n');
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    port: (server.address() as AddressInfo).port,
-    get accepted() {
-      return accepted;
-    },
-    connections: () => connections,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-describe('createMailSender: timeouts, drops and a breaker, against real sockets', () => {
+describe('createMailSender: timeouts, drops and a breaker, against a real smtp-server', () => {
   it('a server that accepts and stays silent: each attempt is cut at attemptTimeoutMs, the send ends at its deadline', async () => {
-    const server = await rawSmtp(['silent', 'silent', 'silent', 'silent', 'silent', 'silent']);
+    // A real smtp-server that accepts each connection and never sends its greeting.
+    let connections = 0;
+    const silent = await smtp([], { onConnect: () => void connections++ });
+    const server = { port: silent.port, connections: () => connections, close: async () => undefined };
     const letters: unknown[] = [];
     try {
       const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), {
@@ -263,7 +210,8 @@ describe('createMailSender: timeouts, drops and a breaker, against real sockets'
   });
 
   it("the caller's signal cancels the wait and the attempt at once", async () => {
-    const server = await rawSmtp(['silent']);
+    const silent = await smtp([], { onConnect: () => undefined });
+    const server = { port: silent.port, close: async () => undefined };
     try {
       const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), { circuitBreaker: false });
       const controller = new AbortController();
@@ -278,7 +226,29 @@ describe('createMailSender: timeouts, drops and a breaker, against real sockets'
   });
 
   it('a connection dropped mid-DATA is retried and the message delivered once', async () => {
-    const server = await rawSmtp(['drop-mid-data', 'ok']);
+    // A real smtp-server whose first connection is cut as the message body arrives.
+    let dropped = false;
+    let accepted = 0;
+    const instance: { server: SMTPServer | undefined } = { server: undefined };
+    const real = await smtp([], {
+      onData(stream, _session, callback) {
+        if (!dropped) {
+          dropped = true;
+          stream.once('data', () => {
+            for (const connection of (instance.server as unknown as { connections: Set<{ _socket: net.Socket }> }).connections) connection._socket.destroy();
+          });
+          stream.resume();
+          return;
+        }
+        stream.resume();
+        stream.on('end', () => {
+          accepted++;
+          callback();
+        });
+      },
+    });
+    instance.server = servers.at(-1);
+    const server = { port: real.port, get accepted() { return accepted; }, close: async () => undefined };
     try {
       const errors: string[] = [];
       const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), { initialDelayMs: 10, jitter: 'none', circuitBreaker: false, onRetry: ({ error }) => void errors.push((error as { code?: string }).code ?? '') });
@@ -298,8 +268,9 @@ describe('createMailSender: timeouts, drops and a breaker, against real sockets'
     const breaker = new CircuitBreaker({ consecutiveFailures: 2, cooldownMs: 10_000, clock });
     const events: string[] = [];
     for (const type of ['open', 'halfOpen', 'close'] as const) breaker.on(type, (e) => events.push(e.type));
-    // Down: every connection is dropped at once; later connections are served.
-    const server = await rawSmtp(['ok', 'ok']);
+    // Down: every connection is dropped at once by the front door; once up, it forwards to smtp-server.
+    const real = await smtp([]);
+    const server = { port: real.port, close: async () => undefined };
     let up = false;
     const front = net.createServer((socket) => {
       socket.on('error', () => undefined);
