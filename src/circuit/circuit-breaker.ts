@@ -1,6 +1,7 @@
 import { defaultClassifier } from '../classifiers/index.js';
 import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
 import { CircuitOpenError } from '../errors/circuit-open-error.js';
+import { isAttemptTimeoutError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { abortReason, neverAbortedSignal } from '../internal/abort.js';
 import { systemClock, type Clock } from '../internal/clock.js';
@@ -51,6 +52,8 @@ export class CircuitBreaker {
   #openUntil = 0;
   #probing = false;
   #rejected = 0;
+  /** Bumped by every transition: late results of calls from an earlier circuit are ignored. */
+  #generation = 0;
   /** Ring of buckets: [calls, failures] per `windowMs / 10`. */
   readonly #calls = new Array<number>(BUCKETS).fill(0);
   readonly #failures = new Array<number>(BUCKETS).fill(0);
@@ -108,6 +111,10 @@ export class CircuitBreaker {
   /**
    * Calls `fn` if the circuit allows it, and records the outcome. Rejects at once with a
    * `CircuitOpenError` while open (and, while half-open, for every call but the probe).
+   *
+   * With a `signal`, the call ends when it aborts, whether `fn` listens or not: a call abandoned
+   * because it timed out (the reason is an `AttemptTimeoutError`) counts as a failure; one cancelled
+   * by the caller counts as nothing — and a probe so ended frees the probe slot either way.
    */
   execute<T>(fn: (context: { readonly signal: AbortSignal }) => T | PromiseLike<T>, options?: SignalOptions): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
@@ -122,23 +129,55 @@ export class CircuitBreaker {
     }
     const probe = this.#state === 'half-open';
     if (probe) this.#probing = true;
+    const generation = this.#generation;
+    let recorded = false;
+    const record = (error: unknown, failed: boolean): void => {
+      if (recorded) return;
+      recorded = true;
+      // A result from before a reset() or a reopening belongs to a circuit that no longer exists.
+      if (generation !== this.#generation) return;
+      if (failed && signal?.aborted === true && error === signal.reason && !isAttemptTimeoutError(error)) {
+        if (probe) this.#probing = false; // cancelled by the caller: neither a success nor a failure
+        return;
+      }
+      this.#record(error, failed, probe);
+    };
     let result: T | PromiseLike<T>;
     try {
       result = fn({ signal: signal ?? neverAbortedSignal() });
     } catch (error) {
-      this.#record(error, true, probe);
+      record(error, true);
       return Promise.reject(error);
     }
-    return Promise.resolve(result).then(
+    const settled = Promise.resolve(result).then(
       (value) => {
-        this.#record(undefined, false, probe);
+        record(undefined, false);
         return value;
       },
       (error: unknown) => {
-        this.#record(error, true, probe);
+        record(error, true);
         throw error;
       },
     );
+    if (signal === undefined) return settled;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        const reason = abortReason(signal);
+        record(reason, true);
+        reject(reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      settled.then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** Closes the circuit and forgets its failures (e.g. after an operator fixed the dependency). */
@@ -156,10 +195,12 @@ export class CircuitBreaker {
   }
 
   #restore(snapshot: CircuitSnapshot): void {
-    const s = snapshot as Partial<CircuitSnapshot> | null;
-    if (typeof s !== 'object' || s === null || !STATES.includes(s.state as CircuitState) || typeof s.retryAfterMs !== 'number' || typeof s.savedAt !== 'number' || typeof s.cooldownMs !== 'number' || typeof s.consecutiveFailures !== 'number') {
-      throw new InvalidOptionError('restore', 'a snapshot from CircuitBreaker.snapshot()', snapshot);
+    const candidate = snapshot as Partial<CircuitSnapshot> | null;
+    const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+    if (typeof candidate !== 'object' || candidate === null || !STATES.includes(candidate.state as CircuitState) || !finite(candidate.retryAfterMs) || !finite(candidate.savedAt) || !finite(candidate.cooldownMs) || !finite(candidate.consecutiveFailures)) {
+      throw new InvalidOptionError('restore', 'a snapshot from CircuitBreaker.snapshot() (finite numbers)', snapshot);
     }
+    const s = candidate as CircuitSnapshot;
     this.#consecutive = Math.max(0, Math.floor(s.consecutiveFailures));
     this.#cooldown = Math.min(this.#maxCooldown, Math.max(this.#baseCooldown, s.cooldownMs));
     if (s.state === 'closed') return;
@@ -246,12 +287,14 @@ export class CircuitBreaker {
   }
 
   #open(cause: unknown): void {
+    this.#generation++;
     this.#state = 'open';
     this.#openUntil = this.#clock.now() + this.#cooldown;
     this.#events.emit('open', { type: 'open', cooldownMs: this.#cooldown, cause });
   }
 
   #close(): void {
+    this.#generation++;
     this.#state = 'closed';
     this.#probing = false;
     this.#consecutive = 0;

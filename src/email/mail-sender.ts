@@ -165,6 +165,12 @@ export function createMailSender<M, I>(send: (message: M, context: MailAttemptCo
   let failed = 0;
   let rejected = 0;
   let attempts = 0;
+  /** Sends that made at least one attempt: `retries` is the attempts beyond their first. */
+  let attempted = 0;
+  const count = (made: number): void => {
+    attempts += made;
+    if (made > 0) attempted++;
+  };
 
   return {
     breaker,
@@ -177,30 +183,39 @@ export function createMailSender<M, I>(send: (message: M, context: MailAttemptCo
       const signal = callerSignal === undefined ? deadline.signal : AbortSignal.any([callerSignal, deadline.signal]);
       const outcome: RetryOutcome = { attempts: 0, verdict: undefined };
       const attempt = ({ signal: attemptSignal, attempt: n }: AttemptContext): Promise<I> | I =>
-        breaker === undefined ? send(message, { signal: attemptSignal, attempt: n }) : breaker.execute(() => send(message, { signal: attemptSignal, attempt: n }));
+        // The breaker sees the attempt's signal: a timed-out attempt counts as a failure (and frees a
+        // probe), a cancelled one counts as nothing.
+        breaker === undefined ? send(message, { signal: attemptSignal, attempt: n }) : breaker.execute(() => send(message, { signal: attemptSignal, attempt: n }), { signal: attemptSignal });
       try {
         const info = await retry.executeWithOutcome(attempt, { signal, operation: describe(message) }, outcome);
         sent++;
-        attempts += outcome.attempts;
+        count(outcome.attempts);
         return info;
       } catch (caught) {
-        attempts += outcome.attempts;
-        if (isAborted(callerSignal)) throw caught;
+        if (isAborted(callerSignal)) {
+          count(outcome.attempts);
+          throw caught;
+        }
         // Past the deadline the loop rejects with the deadline's reason: a final failure like any other.
         const error = deadline.signal.aborted && caught === deadline.signal.reason ? new RetryExhaustedError({ attempts: outcome.attempts, errors: [caught], elapsedMs: timeoutMs, reason: 'max-elapsed', verdict: { retriable: true, reason: 'deadline' }, operation: describe(message) }) : caught;
         const last = isRetryExhaustedError(error) ? error.cause : error;
-        if (isCircuitOpenError(last) && outcome.attempts <= 1 && outcome.verdict?.reason === 'circuit open') {
+        if (isCircuitOpenError(last)) {
+          // The breaker refused the (last) attempt: the server is known to be down. Not a verdict on
+          // the message, so not dead-lettered — reschedule it after `retryAfterMs`.
           rejected++;
+          const made = Math.max(0, outcome.attempts - 1);
+          count(made);
           throw new EmailDeliveryError({
-            message: `${describe(message)} not attempted: ${messageOf(last)}`,
+            message: `${describe(message)} ${made === 0 ? 'not attempted' : `stopped after ${made} attempt${made === 1 ? '' : 's'}`}: ${messageOf(last)}`,
             responseCode: undefined,
             smtpCode: undefined,
-            attempts: 0,
+            attempts: made,
             permanent: false,
             cause: last,
             retryAfterMs: last.retryAfterMs,
           });
         }
+        count(outcome.attempts);
         failed++;
         const responseCode = prop(last, 'responseCode');
         const permanent = !isRetryExhaustedError(error);
@@ -226,7 +241,7 @@ export function createMailSender<M, I>(send: (message: M, context: MailAttemptCo
     },
     metrics() {
       const done = sent + failed;
-      return { sent, failed, rejected, attempts, retries: Math.max(0, attempts - done - rejected), successRate: done === 0 ? 1 : sent / done };
+      return { sent, failed, rejected, attempts, retries: attempts - attempted, successRate: done === 0 ? 1 : sent / done };
     },
   };
 }

@@ -29,6 +29,8 @@ export class MemoryJobSource<P> implements JobSource<P> {
   readonly #clock: Clock;
   readonly #acked: Job<P>[] = [];
   readonly #dead: DeadLetteredJob<P>[] = [];
+  /** Leases already settled, and how: a repeated call for the same lease is a no-op (idempotence). */
+  readonly #settled = new Map<string, 'ack' | 'retryLater' | 'deadLetter' | 'release'>();
   #nextId = 0;
   #nextLease = 0;
 
@@ -59,6 +61,15 @@ export class MemoryJobSource<P> implements JobSource<P> {
     return jobs;
   }
 
+  /** Whether this exact call was already made for this lease (a retried call after a lost reply). */
+  #repeated(job: Job<P>, action: 'ack' | 'retryLater' | 'deadLetter' | 'release'): boolean {
+    return job.lease !== undefined && this.#settled.get(job.lease) === action;
+  }
+
+  #remember(job: Job<P>, action: 'ack' | 'retryLater' | 'deadLetter' | 'release'): void {
+    if (job.lease !== undefined) this.#settled.set(job.lease, action);
+  }
+
   /** The entry, if `job` still holds its lease; a `LeaseLostError` otherwise. */
   #held(job: Job<P>): Entry<P> {
     const entry = this.#jobs.get(job.id);
@@ -73,13 +84,17 @@ export class MemoryJobSource<P> implements JobSource<P> {
   }
 
   async ack(job: Job<P>): Promise<void> {
+    if (this.#repeated(job, 'ack')) return;
     this.#held(job);
     this.#jobs.delete(job.id);
     this.#acked.push(job);
+    this.#remember(job, 'ack');
   }
 
   async retryLater(job: Job<P>, details: { readonly delayMs: number }): Promise<void> {
+    if (this.#repeated(job, 'retryLater')) return;
     const entry = this.#held(job);
+    this.#remember(job, 'retryLater');
     entry.lease = undefined;
     entry.availableAt = this.#clock.now() + details.delayMs;
     // Re-insert at the back: other waiting jobs go first.
@@ -88,16 +103,22 @@ export class MemoryJobSource<P> implements JobSource<P> {
   }
 
   async deadLetter(job: Job<P>, details: { readonly error: unknown; readonly reason: string }): Promise<void> {
+    if (this.#repeated(job, 'deadLetter')) return;
     this.#held(job);
     this.#jobs.delete(job.id);
     this.#dead.push({ job, error: details.error, reason: details.reason });
+    this.#remember(job, 'deadLetter');
   }
 
+  /** Returns never-started jobs; all or none (every lease is checked before any job is released). */
   async release(jobs: readonly Job<P>[]): Promise<void> {
-    for (const job of jobs) {
-      const entry = this.#held(job);
+    const pending = jobs.filter((job) => !this.#repeated(job, 'release'));
+    const entries = pending.map((job) => this.#held(job));
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as Entry<P>;
       entry.lease = undefined;
       entry.deliveries--; // never started: this delivery does not count
+      this.#remember(pending[i] as Job<P>, 'release');
     }
   }
 

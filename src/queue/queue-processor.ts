@@ -1,8 +1,9 @@
+import { setMaxListeners } from 'node:events';
 import type { Verdict } from '../classifiers/classifier.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { sleep } from '../internal/abort.js';
 import { startTimer, systemClock, type Clock, type Timer } from '../internal/clock.js';
-import { Emitter, warnHookError, type HookErrorHandler } from '../internal/events.js';
+import { Emitter, reportHookError, warnHookError, type HookErrorHandler } from '../internal/events.js';
 import { RateWindow } from '../internal/rate-window.js';
 import { integer, number, optionalFunction } from '../internal/validate.js';
 import { exponentialDelay } from '../retry/backoff.js';
@@ -115,6 +116,14 @@ export interface QueueProcessorOptions {
    */
   readonly rate?: { readonly limit: number; readonly intervalMs: number };
   /**
+   * One source call's limit (`ack`, `retryLater`, `deadLetter`, `release`), in milliseconds: a call
+   * that hangs is abandoned and retried (four attempts in all), then reported as `settle-failed`, and
+   * the job's lease lapses so it comes back. Bounds how long `stop()` can wait on a stuck source.
+   * Minimum: `1`.
+   * @default 10000
+   */
+  readonly sourceTimeoutMs?: number;
+  /**
    * How long to wait before pulling again when the source had no job, in milliseconds. Minimum: `0`.
    * @default 1000
    */
@@ -205,10 +214,13 @@ export class QueueProcessor<P> {
   readonly #retry: RetryService;
   readonly #sourceRetry: RetryService;
   readonly #events: Emitter<QueueEvents<P>>;
+  readonly #onHookError: HookErrorHandler;
   readonly #clock: Clock;
   readonly #flights = new Set<Flight<P>>();
   #slotWaiters: Array<() => void> = [];
-  #stopping = new AbortController();
+  /** Releases and other settlements running outside a flight. */
+  #settling = 0;
+  #stopping = QueueProcessor.#stopController();
   #running: Promise<void> | undefined;
   #acked = 0;
   #retried = 0;
@@ -236,13 +248,28 @@ export class QueueProcessor<P> {
     const rate = options.rate;
     if (rate !== undefined && (typeof rate !== 'object' || rate === null)) throw new InvalidOptionError('rate', 'an object `{ limit, intervalMs }`', rate);
     this.#rate = rate === undefined ? undefined : new RateWindow(integer('rate.limit', rate.limit, 1), number('rate.intervalMs', rate.intervalMs, 1, Number.MAX_SAFE_INTEGER), this.#clock);
-    this.#events = new Emitter(optionalFunction('onHookError', options.onHookError) ?? warnHookError);
+    this.#onHookError = optionalFunction('onHookError', options.onHookError) ?? warnHookError;
+    this.#events = new Emitter(this.#onHookError);
     const attemptTimeoutMs = options.attemptTimeoutMs === undefined ? undefined : number('attemptTimeoutMs', options.attemptTimeoutMs, 1, Number.MAX_SAFE_INTEGER);
     this.#retry = isRetryService(options.retry)
       ? options.retry
       : new RetryService({ maxAttempts: 2, initialDelayMs: 500, clock: this.#clock, ...(attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs }), ...options.retry });
     // Source calls (ack, retryLater…) get a few quick retries through the same classifiers.
-    this.#sourceRetry = new RetryService({ maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 2000, clock: this.#clock, classifier: (error) => (isLeaseLostError(error) ? { retriable: false, reason: 'lease lost' } : undefined) });
+    this.#sourceRetry = new RetryService({
+      maxAttempts: 4,
+      initialDelayMs: 100,
+      maxDelayMs: 2000,
+      attemptTimeoutMs: number('sourceTimeoutMs', options.sourceTimeoutMs ?? 10_000, 1, Number.MAX_SAFE_INTEGER),
+      clock: this.#clock,
+      classifier: (error) => (isLeaseLostError(error) ? { retriable: false, reason: 'lease lost' } : undefined),
+    });
+  }
+
+  /** The stop signal: every job waiting for its rate slot listens to it (no MaxListeners warning). */
+  static #stopController(): AbortController {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
   }
 
   /** Whether `start()` is running. */
@@ -286,7 +313,7 @@ export class QueueProcessor<P> {
    */
   start(options: { readonly signal?: AbortSignal } = {}): Promise<void> {
     if (this.#running !== undefined) return this.#running;
-    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
+    if (this.#stopping.signal.aborted) this.#stopping = QueueProcessor.#stopController();
     const outer = options.signal;
     const onAbort = (): void => void this.stop();
     outer?.addEventListener('abort', onAbort, { once: true });
@@ -321,7 +348,7 @@ export class QueueProcessor<P> {
     }
     try {
       await this.#running;
-      while (this.#flights.size > 0) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+      while (this.#flights.size > 0 || this.#settling > 0) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
     } finally {
       timer?.cancel();
     }
@@ -333,8 +360,13 @@ export class QueueProcessor<P> {
    * failing `pull` rejects.
    */
   async runOnce(): Promise<number> {
-    const jobs = await this.#source.pull(Math.min(this.#batchSize, this.#concurrency), { leaseMs: this.#leaseMs });
-    await Promise.all(jobs.map((job) => this.#run(job)));
+    const asked = Math.min(this.#batchSize, this.#concurrency - this.#flights.size);
+    if (asked <= 0) return 0;
+    const jobs = await this.#source.pull(asked, { leaseMs: this.#leaseMs });
+    const before = new Set(this.#flights);
+    this.#launch(jobs, asked);
+    const mine = [...this.#flights].filter((f) => !before.has(f));
+    while (mine.some((f) => this.#flights.has(f)) || this.#settling > 0) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
     return jobs.length;
   }
 
@@ -345,8 +377,9 @@ export class QueueProcessor<P> {
       while (this.#flights.size >= this.#concurrency && !stopSignal.aborted) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
       if (stopSignal.aborted) break;
       let jobs: readonly Job<P>[];
+      const asked = Math.min(this.#batchSize, this.#concurrency - this.#flights.size);
       try {
-        jobs = await this.#source.pull(Math.min(this.#batchSize, this.#concurrency - this.#flights.size), { leaseMs: this.#leaseMs });
+        jobs = await this.#source.pull(asked, { leaseMs: this.#leaseMs });
         failures = 0;
       } catch (error) {
         // The worker never dies of a transient fault: wait, report, pull again.
@@ -360,14 +393,50 @@ export class QueueProcessor<P> {
         await sleep(this.#pollIntervalMs, this.#clock, stopSignal).catch(noop);
         continue;
       }
-      for (const job of jobs) void this.#run(job);
+      this.#launch(jobs, asked);
     }
+    // Stopped: resolve only once every claimed job is settled (runs finished, releases done).
+    while (this.#flights.size > 0 || this.#settling > 0) await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+  }
+
+  /**
+   * Starts the pulled jobs, at most `asked` of them and one per id: a source that returns more than
+   * asked, or a job twice, gets the extras released instead of overloading the worker.
+   */
+  #launch(jobs: readonly Job<P>[], asked: number): void {
+    let started = 0;
+    const seen = new Set<string>();
+    for (const job of jobs) {
+      if (seen.has(job.id) || [...this.#flights].some((f) => f.job.id === job.id)) continue; // already running here
+      seen.add(job.id);
+      if (started < asked) {
+        started++;
+        void this.#run(job);
+      } else void this.#tracked(this.#settleRelease(job));
+    }
+  }
+
+  /** Counts a settlement that is not part of a flight, so stop() waits for it. */
+  async #tracked(work: Promise<void>): Promise<void> {
+    this.#settling++;
+    try {
+      await work;
+    } finally {
+      this.#settling--;
+      this.#wake();
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#slotWaiters;
+    this.#slotWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Runs one job to its settlement. Never rejects. */
   async #run(job: Job<P>): Promise<void> {
     if (this.#stopping.signal.aborted && this.#running !== undefined) {
-      await this.#settleRelease(job);
+      await this.#tracked(this.#settleRelease(job));
       return;
     }
     const now = this.#clock.now();
@@ -380,7 +449,7 @@ export class QueueProcessor<P> {
     try {
       if (this.#rate !== undefined) {
         try {
-          await this.#rate.take(flight.controller.signal);
+          await this.#rate.take(this.#stopping.signal);
         } catch {
           await this.#settleRelease(job); // stopped before it started
           return;
@@ -433,9 +502,7 @@ export class QueueProcessor<P> {
       await this.#fail(job, failure, outcome);
     } finally {
       this.#flights.delete(flight);
-      const waiters = this.#slotWaiters;
-      this.#slotWaiters = [];
-      for (const wake of waiters) wake();
+      this.#wake();
     }
   }
 
@@ -455,13 +522,15 @@ export class QueueProcessor<P> {
       for (const flight of this.#flights) {
         if (now - flight.renewedAt < every) continue;
         flight.renewedAt = now;
-        extend.call(this.#source, flight.job, this.#leaseMs).then(noop, (error: unknown) => {
+        Promise.resolve()
+          .then(() => extend.call(this.#source, flight.job, this.#leaseMs))
+          .then(noop, (error: unknown) => {
           if (!isLeaseLostError(error) || !this.#flights.has(flight)) return; // a transient fault: the next tick retries
           flight.leaseLost = true;
           flight.controller.abort(error);
           flight.abandon(error);
           this.#events.emit('lease-lost', { type: 'lease-lost', job: flight.job, error });
-        });
+          });
       }
       if (this.#flights.size > 0) this.#armRenewal();
     });
@@ -486,11 +555,23 @@ export class QueueProcessor<P> {
       await this.#settleDead(job, error, `failed on ${job.deliveries} deliveries (maxDeliveries ${this.#maxDeliveries})`, outcome.attempts);
       return;
     }
-    const asked = verdict?.retriable === true ? (verdict.delayMs ?? 0) : 0;
-    const delayMs = Math.min(this.#maxDelayMs, Math.max(0, this.#redelivery(job.deliveries), asked));
+    const asked = verdict?.retriable === true && typeof verdict.delayMs === 'number' && verdict.delayMs > 0 ? verdict.delayMs : 0;
+    const delayMs = Math.min(this.#maxDelayMs, Math.max(this.#redeliveryDelay(job.deliveries), asked));
     if (await this.#settle(job, 'retryLater', () => this.#source.retryLater(job, { delayMs, error }))) {
       this.#retried++;
       this.#events.emit('retry-later', { type: 'retry-later', job, attempts: outcome.attempts, delayMs, error, verdict });
+    }
+  }
+
+  /** The user's `redeliveryDelayMs`, guarded: a throw or a non-number falls back to the default backoff (and is reported). */
+  #redeliveryDelay(deliveries: number): number {
+    try {
+      const value = this.#redelivery(deliveries);
+      if (typeof value === 'number' && value >= 0 && value !== Infinity) return value;
+      throw new TypeError(`redeliveryDelayMs returned ${String(value)}, not a number of milliseconds`);
+    } catch (error) {
+      reportHookError(this.#onHookError, error, 'redeliveryDelayMs');
+      return exponentialDelay(deliveries, 1000, 2, 60_000);
     }
   }
 

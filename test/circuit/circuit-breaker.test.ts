@@ -190,3 +190,50 @@ beforeEach(() => undefined);
 afterEach(() => {
   vi.useRealTimers();
 });
+
+describe('CircuitBreaker: found by the adversarial review', () => {
+  it('a probe that never settles but is abandoned by its timeout frees the probe slot (and counts)', async () => {
+    const clock = manualClock();
+    const breaker = new CircuitBreaker({ consecutiveFailures: 1, cooldownMs: 100, clock });
+    await breaker.execute(() => Promise.reject(down())).catch(() => undefined);
+    clock.advance(100);
+    const { AttemptTimeoutError } = await import('../../src/index.js');
+    const controller = new AbortController();
+    const probe = breaker.execute(() => new Promise(() => undefined), { signal: controller.signal });
+    controller.abort(new AttemptTimeoutError(50, 1));
+    await expect(probe).rejects.toBeInstanceOf(AttemptTimeoutError);
+    expect(breaker.state).toBe('open'); // the timeout counted: reopened
+    clock.advance(100);
+    await expect(breaker.execute(() => 'ok')).resolves.toBe('ok');
+  });
+
+  it("a caller's cancellation counts as nothing", async () => {
+    const breaker = new CircuitBreaker({ consecutiveFailures: 2, clock: manualClock() });
+    for (let i = 0; i < 3; i++) {
+      const controller = new AbortController();
+      const call = breaker.execute(({ signal }) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))), { signal: controller.signal });
+      controller.abort(new Error('user left'));
+      await call.catch(() => undefined);
+    }
+    expect(breaker.status()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+  });
+
+  it('a probe result arriving after reset() does not reopen the circuit', async () => {
+    const clock = manualClock();
+    const breaker = new CircuitBreaker({ consecutiveFailures: 1, cooldownMs: 100, clock });
+    await breaker.execute(() => Promise.reject(down())).catch(() => undefined);
+    clock.advance(100);
+    let fail: (e: unknown) => void = () => undefined;
+    const probe = breaker.execute(() => new Promise((_r, reject) => (fail = reject)));
+    breaker.reset();
+    fail(down());
+    await probe.catch(() => undefined);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('restore rejects non-finite numbers', () => {
+    for (const bad of [{ retryAfterMs: Number.NaN }, { cooldownMs: Number.NaN }, { consecutiveFailures: Number.NaN }]) {
+      expect(() => new CircuitBreaker({ restore: { state: 'open', retryAfterMs: 10, cooldownMs: 10, consecutiveFailures: 0, savedAt: 0, ...bad } })).toThrow('Expected `restore`');
+    }
+  });
+});

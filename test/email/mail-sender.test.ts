@@ -304,3 +304,48 @@ describe('createMailSender: timeouts, drops and a breaker, against a real smtp-s
     }
   });
 });
+
+describe('createMailSender: found by the adversarial review', () => {
+  const reply421 = (): Error => Object.assign(new Error('421 busy'), { responseCode: 421 });
+
+  it('a probe that hangs is cut by attemptTimeoutMs and frees the breaker (0.2-pre stayed half-open for good)', async () => {
+    let t = 0;
+    const clock: Clock = { now: () => t, setTimeout: (cb, ms) => setTimeout(cb, Math.min(ms, 20)), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    const { CircuitBreaker } = await import('../../src/index.js');
+    const breaker = new CircuitBreaker({ consecutiveFailures: 2, cooldownMs: 50, clock });
+    let mode: 'fail' | 'hang' | 'ok' = 'fail';
+    const mail = createMailSender(() => (mode === 'fail' ? Promise.reject(reply421()) : mode === 'hang' ? new Promise<never>(() => undefined) : Promise.resolve('sent')), { maxAttempts: 1, attemptTimeoutMs: 30, circuitBreaker: breaker, clock });
+    await mail.send(message).catch(() => undefined);
+    await mail.send(message).catch(() => undefined);
+    expect(breaker.state).toBe('open');
+    t += 50;
+    mode = 'hang';
+    await expect(mail.send(message)).rejects.toMatchObject({ circuitOpen: false });
+    expect(breaker.state).toBe('open'); // the timed-out probe counted and reopened the circuit
+    t += 100;
+    mode = 'ok';
+    await expect(mail.send(message)).resolves.toBe('sent');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a retry that runs into the open circuit is a circuit-open rejection, never dead-lettered as permanent', async () => {
+    const letters: unknown[] = [];
+    const mail = createMailSender(() => Promise.reject(reply421()), { maxAttempts: 3, initialDelayMs: 1, jitter: 'none', circuitBreaker: { consecutiveFailures: 2, cooldownMs: 60_000 }, onDeadLetter: (l) => void letters.push(l) });
+    const error = (await mail.send(message).catch((e: unknown) => e)) as EmailDeliveryError;
+    expect(error).toMatchObject({ circuitOpen: true, permanent: false, attempts: 2 });
+    expect(letters).toEqual([]);
+    expect(mail.metrics()).toMatchObject({ sent: 0, failed: 0, rejected: 1, attempts: 2, retries: 1 });
+  });
+
+  it("the caller's cancellations neither open the breaker nor count as retries", async () => {
+    const mail = createMailSender((_m: typeof message, { signal }) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(signal.reason))), { circuitBreaker: { consecutiveFailures: 2 } });
+    for (let i = 0; i < 3; i++) {
+      const controller = new AbortController();
+      const pending = mail.send(message, { signal: controller.signal });
+      controller.abort(new Error('cancelled'));
+      await pending.catch(() => undefined);
+    }
+    expect(mail.breaker?.state).toBe('closed');
+    expect(mail.metrics()).toMatchObject({ sent: 0, failed: 0, attempts: 3, retries: 0 });
+  });
+});

@@ -214,3 +214,138 @@ function bind<P>(source: MemoryJobSource<P>): JobSource<P> {
     release: (jobs) => source.release(jobs),
   };
 }
+
+describe('found by the adversarial review', () => {
+  it('an extend that throws synchronously or returns nothing never crashes the worker', async () => {
+    for (const extend of [() => { throw new Error('x'); }, () => undefined]) {
+      const inner = new MemoryJobSource<number>();
+      inner.add(1);
+      const source: JobSource<number> = { ...bind(inner), extend: extend as never };
+      const worker = new QueueProcessor(source, () => sleep(250), { leaseMs: 1_000 });
+      const once = worker.runOnce();
+      await vi.advanceTimersByTimeAsync(600);
+      await once;
+      expect(inner.acked).toHaveLength(1);
+    }
+  });
+
+  it('a redeliveryDelayMs that throws or returns NaN falls back to the default backoff and is reported', async () => {
+    for (const redeliveryDelayMs of [() => { throw new Error('bad fn'); }, () => Number.NaN]) {
+      const source = new MemoryJobSource<number>();
+      source.add(1);
+      const reported: string[] = [];
+      const delays: number[] = [];
+      const worker = new QueueProcessor(source, () => Promise.reject(busy()), { retry: { maxAttempts: 1 }, redeliveryDelayMs, onHookError: (_e, hook) => reported.push(hook) });
+      worker.on('retry-later', (e) => delays.push(e.delayMs));
+      await worker.runOnce();
+      expect(delays).toEqual([1000]);
+      expect(reported).toEqual(['redeliveryDelayMs']);
+    }
+  });
+
+  it('start() resolves only once every claimed job is settled', async () => {
+    const source = new MemoryJobSource<number>();
+    source.add(1);
+    const controller = new AbortController();
+    const worker = new QueueProcessor(source, () => sleep(200));
+    const running = worker.start({ signal: controller.signal });
+    await vi.advanceTimersByTimeAsync(50);
+    controller.abort();
+    let done = false;
+    void running.then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(done).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(done).toBe(true);
+    expect(source.acked).toHaveLength(1);
+  });
+
+  it('a source returning more jobs than asked, or one job twice, never exceeds concurrency', async () => {
+    const inner = new MemoryJobSource<number>();
+    for (let i = 0; i < 6; i++) inner.add(i);
+    const source: JobSource<number> = { ...bind(inner), pull: async (_n, o) => { const jobs = await inner.pull(6, o); return [...jobs, ...jobs.slice(0, 1)]; } };
+    let live = 0;
+    let peak = 0;
+    const worker = new QueueProcessor(source, async () => {
+      live++;
+      peak = Math.max(peak, live);
+      await sleep(10);
+      live--;
+    }, { concurrency: 2, pollIntervalMs: 5 });
+    void worker.start();
+    await vi.advanceTimersByTimeAsync(500);
+    await worker.stop();
+    expect(peak).toBe(2);
+    expect(inner.acked).toHaveLength(6);
+  });
+
+  it('runOnce() alongside start() still respects concurrency', async () => {
+    const source = new MemoryJobSource<number>();
+    for (let i = 0; i < 4; i++) source.add(i);
+    let live = 0;
+    let peak = 0;
+    const worker = new QueueProcessor(source, async () => {
+      live++;
+      peak = Math.max(peak, live);
+      await sleep(20);
+      live--;
+    }, { concurrency: 1, pollIntervalMs: 5 });
+    void worker.start();
+    await vi.advanceTimersByTimeAsync(1);
+    const once = worker.runOnce();
+    await vi.advanceTimersByTimeAsync(200);
+    await once;
+    await worker.stop();
+    expect(peak).toBe(1);
+  });
+
+  it('an ack that hangs is abandoned after sourceTimeoutMs: stop() ends, the lease lapses and the job comes back', async () => {
+    const inner = new MemoryJobSource<number>();
+    inner.add(1);
+    const failed: string[] = [];
+    const source: JobSource<number> = { ...bind(inner), ack: () => new Promise(() => undefined) };
+    const worker = new QueueProcessor(source, () => undefined, { leaseMs: 150, sourceTimeoutMs: 100, pollIntervalMs: 1_000_000 });
+    worker.on('settle-failed', (e) => failed.push(e.action));
+    void worker.start();
+    await vi.advanceTimersByTimeAsync(10);
+    const stopped = worker.stop({ timeoutMs: 50 });
+    await vi.advanceTimersByTimeAsync(5_000);
+    await stopped;
+    expect(failed).toEqual(['ack']);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await inner.pull(1, { leaseMs: 100 })).toMatchObject([{ deliveries: 2 }]);
+  });
+
+  it('stop() waits for the jobs it releases, and jobs waiting for their rate slot are released, not started', async () => {
+    const source = new MemoryJobSource<number>();
+    for (let i = 0; i < 3; i++) source.add(i);
+    const started: number[] = [];
+    const worker = new QueueProcessor(source, (n) => void started.push(n), { concurrency: 3, rate: { limit: 1, intervalMs: 200 } });
+    void worker.start();
+    await vi.advanceTimersByTimeAsync(10);
+    await worker.stop();
+    expect(started).toEqual([0]);
+    expect(source.counts()).toEqual({ waiting: 2, claimed: 0 });
+    expect(worker.metrics().released).toBe(2);
+  });
+});
+
+describe('MemoryJobSource: idempotent settling', () => {
+  it('a repeated ack or release for the same lease is a no-op; release is all or none', async () => {
+    const source = new MemoryJobSource<number>();
+    source.add(1);
+    source.add(2);
+    const [a, b] = await source.pull(2, { leaseMs: 1000 });
+    await source.ack(a as Job<number>);
+    await source.ack(a as Job<number>);
+    expect(source.acked).toHaveLength(1);
+    await source.release([b as Job<number>]);
+    await source.release([b as Job<number>]);
+    const [again] = await source.pull(1, { leaseMs: 1000 });
+    expect(again).toMatchObject({ id: 'job-2', deliveries: 1 });
+    source.add(3);
+    const [c] = await source.pull(1, { leaseMs: 1000 });
+    await expect(source.release([c as Job<number>, { ...(again as Job<number>), lease: 'stale' }])).rejects.toMatchObject({ code: 'ERR_BULWARK_LEASE_LOST' });
+    expect(source.counts().claimed).toBe(2); // c was not released either
+  });
+});
