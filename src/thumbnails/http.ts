@@ -1,10 +1,7 @@
-import { isBulwarkError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { messageOf } from '../errors/message.js';
+import { isInvalidOptionError } from '../errors/guards.js';
+import type { RegenerationReport } from './options.js';
 import type { ThumbnailManager } from './thumbnail-manager.js';
-
-/** The recovery route: `POST …/projects/:projectId/regenerate-thumbnails`. */
-const ROUTE = /\/projects\/([^/]+)\/regenerate-thumbnails\/?$/;
 
 /** @internal Parses `dryRun` and `limit` from query values, with the same messages as `regenerateMissing`. */
 export function parseRecoveryQuery(dryRunValue: unknown, limitValue: unknown): { dryRun: boolean; limit: number } {
@@ -25,48 +22,190 @@ export function parseRecoveryQuery(dryRunValue: unknown, limitValue: unknown): {
   return { dryRun, limit };
 }
 
-interface JsonReply {
+/** What `authorize` and `respond` see of a request. */
+export interface RecoveryRequest {
+  readonly method: string;
+  /** The path, without the query. */
+  readonly path: string;
+  /** Request headers, lower-case names (`authorization`, `cookie`…). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The project, decoded from the path. */
+  readonly projectId: string;
+  /** The request as the framework gave it (Express `req`, or the Web `Request`). */
+  readonly raw: unknown;
+}
+
+/** An answer of the endpoint, before it is written. */
+export interface RecoveryReply {
   readonly status: number;
   readonly body: unknown;
 }
 
-async function handle(manager: ThumbnailManager, projectId: string, dryRunValue: unknown, limitValue: unknown): Promise<JsonReply> {
+/** Where the endpoint reports what it does not tell the client: the details of a 500. */
+export interface RecoveryLogger {
+  error(message: string, fields: { readonly correlationId: string; readonly err: unknown; readonly projectId: string | undefined }): void;
+}
+
+/** Options of `createRecoveryHandler` and `createRecoveryMiddleware`. */
+export interface RecoveryEndpointOptions {
+  /**
+   * The route, matched exactly (no prefix or suffix slips through: `/public/api/projects/1/…` is not
+   * `/api/projects/1/…`), with `:projectId` where the project goes. A trailing slash is accepted.
+   * @default '/api/projects/:projectId/regenerate-thumbnails'
+   */
+  readonly path?: string;
+  /**
+   * Decides whether a request may run the recovery: `true` runs it; `false` or `403` answers 403;
+   * `401` answers 401. A throw is a 500 (logged). Runs before anything else is read.
+   * @default undefined (every request may run it: put the endpoint behind your own auth middleware)
+   * @example
+   * ```ts
+   * authorize: (request) => (request.headers['authorization'] === `Bearer ${process.env.ADMIN_TOKEN}` ? true : 401)
+   * ```
+   */
+  readonly authorize?: (request: RecoveryRequest) => boolean | 401 | 403 | Promise<boolean | 401 | 403>;
+  /**
+   * Reshapes every answer before it is written (e.g. to the backend's own envelope).
+   * @default the reply as is: `{ success: true, data }` or `{ success: false, error: { code, message } }`
+   */
+  readonly respond?: (reply: RecoveryReply, request: RecoveryRequest | undefined) => RecoveryReply;
+  /**
+   * Where the details of an unexpected failure go; the client gets a generic message and the same
+   * `correlationId`. (Error messages can carry database URLs with credentials and absolute paths.)
+   * @default console (`console.error`)
+   */
+  readonly logger?: RecoveryLogger;
+}
+
+const DEFAULT_PATH = '/api/projects/:projectId/regenerate-thumbnails';
+
+interface Resolved {
+  readonly pattern: RegExp;
+  readonly authorize: RecoveryEndpointOptions['authorize'];
+  readonly respond: NonNullable<RecoveryEndpointOptions['respond']>;
+  readonly logger: RecoveryLogger;
+  /** Runs in flight, by project and mode: concurrent requests share one. */
+  readonly inFlight: Map<string, Promise<RegenerationReport>>;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function resolve(options: RecoveryEndpointOptions): Resolved {
+  const path = options.path ?? DEFAULT_PATH;
+  if (typeof path !== 'string' || !path.startsWith('/') || path.split(':projectId').length !== 2) {
+    throw new InvalidOptionError('path', 'a path starting with "/" containing ":projectId" once', path);
+  }
+  const [before, after] = path.split(':projectId') as [string, string];
+  const pattern = new RegExp(`^${escapeRegExp(before)}([^/]+)${escapeRegExp(after.replace(/\/$/, ''))}/?$`);
+  if (options.authorize !== undefined && typeof options.authorize !== 'function') throw new InvalidOptionError('authorize', 'a function', options.authorize);
+  if (options.respond !== undefined && typeof options.respond !== 'function') throw new InvalidOptionError('respond', 'a function', options.respond);
+  const logger = options.logger ?? { error: (message, fields) => console.error(message, fields) };
+  if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function') throw new InvalidOptionError('logger', 'an object with an error method', logger);
+  return { pattern, authorize: options.authorize, respond: options.respond ?? ((reply) => reply), logger, inFlight: new Map() };
+}
+
+let counter = 0;
+function correlationId(): string {
+  return `rec-${Date.now().toString(36)}-${(++counter).toString(36)}`;
+}
+
+function fail(status: number, code: string, message: string, extra: Record<string, unknown> = {}): RecoveryReply {
+  return { status, body: { success: false, error: { code, message, ...extra } } };
+}
+
+/** Matches the path: `undefined` off the route, `null` for a malformed %-escape. */
+function projectFrom(r: Resolved, path: string): string | null | undefined {
+  const match = r.pattern.exec(path);
+  if (match === null) return undefined;
   try {
+    return decodeURIComponent(match[1] as string);
+  } catch {
+    return null;
+  }
+}
+
+/** Everything between "this request is on the route" and the reply; never throws. */
+async function answer(r: Resolved, manager: ThumbnailManager, request: RecoveryRequest, dryRunValue: unknown, limitValue: unknown): Promise<RecoveryReply> {
+  const id = correlationId();
+  try {
+    if (r.authorize !== undefined) {
+      const verdict = await r.authorize(request);
+      if (verdict === 401) return fail(401, 'ERR_UNAUTHORIZED', 'Authentication required');
+      if (verdict !== true) return fail(403, 'ERR_FORBIDDEN', 'Not allowed');
+    }
     const { dryRun, limit } = parseRecoveryQuery(dryRunValue, limitValue);
-    const { durationMs, ...report } = await manager.regenerateMissing({ projectId, dryRun, limit });
+    // Single flight: concurrent requests for the same project (and mode) share one run instead of
+    // rendering everything N times.
+    const key = `${request.projectId}\u0000${dryRun}`;
+    let run = r.inFlight.get(key);
+    if (run === undefined) {
+      run = manager.regenerateMissing({ projectId: request.projectId, dryRun, limit }).finally(() => r.inFlight.delete(key));
+      r.inFlight.set(key, run);
+    }
+    const { durationMs, ...report } = await run;
     // The backend's clients read `processingTime`: the report's `durationMs` under its HTTP name.
     return { status: 200, body: { success: true, data: { ...report, processingTime: durationMs } } };
   } catch (error) {
-    const invalid = error instanceof InvalidOptionError;
-    return {
-      status: invalid ? 400 : 500,
-      body: { success: false, error: { code: isBulwarkError(error) ? error.code : 'ERR_INTERNAL', message: messageOf(error) } },
-    };
+    // The caller's own mistake is safe to explain; anything else stays in the logs.
+    if (isInvalidOptionError(error)) return fail(400, error.code, error.message);
+    try {
+      r.logger.error('Thumbnail recovery failed', { correlationId: id, err: error, projectId: request.projectId });
+    } catch {
+      // A broken logger must not turn a 500 into a crash.
+    }
+    return fail(500, 'ERR_INTERNAL', 'Thumbnail recovery failed; see the server logs', { correlationId: id });
+  }
+}
+
+function shape(r: Resolved, reply: RecoveryReply, request: RecoveryRequest | undefined): RecoveryReply {
+  try {
+    return r.respond(reply, request);
+  } catch (error) {
+    const id = correlationId();
+    try {
+      r.logger.error('Thumbnail recovery: respond() threw', { correlationId: id, err: error, projectId: request?.projectId });
+    } catch {
+      // ignore
+    }
+    return fail(500, 'ERR_INTERNAL', 'Thumbnail recovery failed; see the server logs', { correlationId: id });
   }
 }
 
 /**
  * The recovery endpoint as a Web-standard handler (`Request` → `Response`), for Node's `fetch`-style
- * servers, Hono, Bun, Deno, Next.js route handlers…: `POST …/projects/:projectId/regenerate-thumbnails`
- * with `?dryRun=true` and `?limit=50` (1..1000). Answers `{ success: true, data: report }`; `400` with
- * `{ success: false, error: { code, message } }` for a bad `limit`/`dryRun`; `404`/`405` off the route.
+ * servers, Hono, Bun, Deno, Next.js route handlers…: `POST /api/projects/:projectId/regenerate-thumbnails`
+ * (see `path`) with `?dryRun=true` and `?limit=50` (1..1000). Answers `{ success: true, data: report }`;
+ * `400` with `{ success: false, error: { code, message } }` for a bad `limit`/`dryRun` or a malformed
+ * path; `401`/`403` from `authorize`; `404`/`405` off the route; `500` with a generic message and a
+ * `correlationId` (the details go to `logger`). Concurrent requests for one project share one run.
  *
  * @example
  * ```ts
- * const handler = createRecoveryHandler(thumbnails);
+ * const handler = createRecoveryHandler(thumbnails, { authorize: (r) => r.headers['x-admin'] === 'yes' });
  * Bun.serve({ fetch: handler });
  * ```
  */
-export function createRecoveryHandler(manager: ThumbnailManager): (request: Request) => Promise<Response> {
-  return async (request) => {
-    const url = new URL(request.url);
-    const match = ROUTE.exec(url.pathname);
-    if (match === null) return Response.json({ success: false, error: { code: 'ERR_NOT_FOUND', message: 'Not found' } }, { status: 404 });
-    if (request.method !== 'POST') {
-      return Response.json({ success: false, error: { code: 'ERR_METHOD_NOT_ALLOWED', message: 'Use POST' } }, { status: 405, headers: { allow: 'POST' } });
+export function createRecoveryHandler(manager: ThumbnailManager, options: RecoveryEndpointOptions = {}): (request: Request) => Promise<Response> {
+  const r = resolve(options);
+  const json = (reply: RecoveryReply, headers: Record<string, string> = {}): Response => Response.json(reply.body, { status: reply.status, headers });
+  return async (raw) => {
+    let url: URL;
+    try {
+      url = new URL(raw.url);
+    } catch {
+      return json(shape(r, fail(400, 'ERR_BAD_REQUEST', 'Malformed URL'), undefined));
     }
-    const reply = await handle(manager, decodeURIComponent(match[1] as string), url.searchParams.get('dryRun') ?? undefined, url.searchParams.get('limit') ?? undefined);
-    return Response.json(reply.body, { status: reply.status });
+    const projectId = projectFrom(r, url.pathname);
+    if (projectId === undefined) return json(shape(r, fail(404, 'ERR_NOT_FOUND', 'Not found'), undefined));
+    if (projectId === null) return json(shape(r, fail(400, 'ERR_BAD_REQUEST', 'Malformed project id in the path'), undefined));
+    if (raw.method !== 'POST') return json(shape(r, fail(405, 'ERR_METHOD_NOT_ALLOWED', 'Use POST'), undefined), { allow: 'POST' });
+    const headers: Record<string, string> = {};
+    raw.headers.forEach((value, name) => (headers[name] = value));
+    const request: RecoveryRequest = { method: raw.method, path: url.pathname, headers, projectId, raw };
+    const reply = await answer(r, manager, request, url.searchParams.get('dryRun') ?? undefined, url.searchParams.get('limit') ?? undefined);
+    return json(shape(r, reply, request));
   };
 }
 
@@ -75,43 +214,68 @@ export interface ExpressLikeRequest {
   readonly method?: string;
   readonly url?: string;
   readonly originalUrl?: string;
-  readonly params?: Readonly<Record<string, string | undefined>>;
   readonly query?: unknown;
+  readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
 /** The parts of an Express (or plain `http.ServerResponse`) response the middleware uses. */
 export interface ExpressLikeResponse {
   statusCode: number;
+  readonly headersSent?: boolean;
   setHeader(name: string, value: string): unknown;
   end(body?: string): unknown;
 }
 
 /**
- * The recovery endpoint as Express middleware. Mount it on the route
- * (`app.post('/api/projects/:projectId/regenerate-thumbnails', middleware)`, reading
- * `req.params.projectId`) or anywhere with `app.use(middleware)`, where it answers only
- * `POST …/projects/:projectId/regenerate-thumbnails` and passes everything else to `next()`.
+ * The recovery endpoint as Express (or Connect) middleware: `app.use(middleware)` answers the exact
+ * route (see `path`) and passes everything else to `next()`. It never crashes the server: a failure
+ * to write the reply (headers already sent by another middleware, a closed socket) goes to
+ * `next(error)` or, when too late for that, to `logger`.
  */
 export function createRecoveryMiddleware(
   manager: ThumbnailManager,
+  options: RecoveryEndpointOptions = {},
 ): (req: ExpressLikeRequest, res: ExpressLikeResponse, next: (error?: unknown) => void) => void {
+  const r = resolve(options);
   return (req, res, next) => {
-    const path = (req.originalUrl ?? req.url ?? '').split('?')[0] ?? '';
-    const fromPath = ROUTE.exec(path)?.[1];
-    const projectId = req.params?.['projectId'] ?? (fromPath === undefined ? undefined : decodeURIComponent(fromPath));
+    const target = req.originalUrl ?? req.url ?? '/';
+    const path = target.split('?')[0] ?? '';
+    const projectId = projectFrom(r, path);
     if (projectId === undefined || (req.method ?? 'GET').toUpperCase() !== 'POST') {
       next();
       return;
     }
-    const query = new URL(req.originalUrl ?? req.url ?? '/', 'http://localhost').searchParams;
-    const fromObject = typeof req.query === 'object' && req.query !== null ? (req.query as Record<string, unknown>) : {};
-    handle(manager, projectId, fromObject['dryRun'] ?? query.get('dryRun') ?? undefined, fromObject['limit'] ?? query.get('limit') ?? undefined).then(
-      (reply) => {
+    const write = (reply: RecoveryReply): void => {
+      try {
+        if (res.headersSent === true) throw new Error('Cannot answer the thumbnail recovery: headers were already sent');
         res.statusCode = reply.status;
         res.setHeader('content-type', 'application/json; charset=utf-8');
         res.end(JSON.stringify(reply.body));
-      },
-      next,
-    );
+      } catch (error) {
+        if (res.headersSent !== true) next(error);
+        else {
+          try {
+            r.logger.error('Thumbnail recovery: could not write the reply', { correlationId: correlationId(), err: error, projectId: projectId ?? undefined });
+          } catch {
+            // ignore
+          }
+        }
+      }
+    };
+    if (projectId === null) {
+      write(shape(r, fail(400, 'ERR_BAD_REQUEST', 'Malformed project id in the path'), undefined));
+      return;
+    }
+    let query: URLSearchParams;
+    try {
+      query = new URL(target, 'http://localhost').searchParams;
+    } catch {
+      query = new URLSearchParams();
+    }
+    const fromObject = typeof req.query === 'object' && req.query !== null ? (req.query as Record<string, unknown>) : {};
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : (value as string | undefined);
+    const request: RecoveryRequest = { method: 'POST', path, headers, projectId, raw: req };
+    void answer(r, manager, request, fromObject['dryRun'] ?? query.get('dryRun') ?? undefined, fromObject['limit'] ?? query.get('limit') ?? undefined).then((reply) => write(shape(r, reply, request)));
   };
 }

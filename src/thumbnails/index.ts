@@ -14,7 +14,7 @@ export type {
 
 // Recovery endpoint
 export { createRecoveryHandler, createRecoveryMiddleware } from './http.js';
-export type { ExpressLikeRequest, ExpressLikeResponse } from './http.js';
+export type { ExpressLikeRequest, ExpressLikeResponse, RecoveryEndpointOptions, RecoveryLogger, RecoveryReply, RecoveryRequest } from './http.js';
 
 // Rendering
 export { renderThumbnail } from './render.js';

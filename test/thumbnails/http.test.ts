@@ -22,7 +22,9 @@ async function listen(server: http.Server): Promise<string> {
 /** Serves a Web-standard handler from node:http (what @hono/node-server and friends do). */
 function serveWeb(handler: (request: Request) => Promise<Response>): http.Server {
   return http.createServer((req, res) => {
-    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: req.method ?? 'GET' });
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers });
     handler(request).then(async (response) => {
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.end(Buffer.from(await response.arrayBuffer()));
@@ -52,7 +54,7 @@ describe('recovery endpoint (Web handler over a real HTTP server)', () => {
     expect(dryBody.data).toMatchObject({ projectId: 'p1', dryRun: true, totalImages: 6, missingThumbnails: 4, regeneratedCount: 0, segmentationIds: ['seg-2', 'seg-3', 'seg-4'] });
 
     const run = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
-    expect(run.data).toMatchObject({ missingThumbnails: 4, regeneratedCount: 4, failedCount: 0, concurrencyStatus: { active: 0, queued: 0, concurrency: 5 } });
+    expect(run.data).toMatchObject({ missingThumbnails: 4, regeneratedCount: 4, failedCount: 0, concurrencyStatus: { active: 0, queued: 0, concurrency: 5, borrowed: 0 } });
 
     const after = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=1`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
     expect(after.data['missingThumbnails']).toBe(0);
@@ -86,7 +88,7 @@ describe('recovery endpoint (Express middleware)', () => {
     const { manager } = await setup();
     const app = express();
     app.post('/api/projects/:projectId/regenerate-thumbnails', createRecoveryMiddleware(manager));
-    app.use('/v2', createRecoveryMiddleware(manager));
+    app.use('/v2', createRecoveryMiddleware(manager, { path: '/v2/projects/:projectId/regenerate-thumbnails' }));
     app.use((_req, res) => {
       res.status(404).json({ fellThrough: true });
     });
@@ -104,5 +106,87 @@ describe('recovery endpoint (Express middleware)', () => {
   it('parseRecoveryQuery defaults', () => {
     expect(parseRecoveryQuery(undefined, undefined)).toEqual({ dryRun: false, limit: 100 });
     expect(parseRecoveryQuery('false', '1000')).toEqual({ dryRun: false, limit: 1000 });
+  });
+});
+
+describe('recovery endpoint: safe to expose', () => {
+  it('never crashes the server when headers were already sent by another middleware (0.1 exited the process)', async () => {
+    const { manager } = await setup();
+    const app = express();
+    app.use((_req, res, next) => {
+      res.writeHead(202, { 'content-type': 'text/plain' });
+      res.write('accepted');
+      next();
+    });
+    const logged: unknown[] = [];
+    app.use(createRecoveryMiddleware(manager, { logger: { error: (message) => void logged.push(message) } }));
+    const base = await listen(http.createServer(app));
+    const response = await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=true`, { method: 'POST', signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    expect(response === undefined || response.status === 202).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(logged).toEqual(['Thumbnail recovery: could not write the reply']);
+  });
+
+  it('a 500 answers a generic message and a correlation id; the details (credentials, paths) go to the logger only', async () => {
+    const { storage, repository } = await project(3);
+    repository.findMissingThumbnails = () => Promise.reject(new Error('connect ECONNREFUSED postgres://backend:s3cret@db.internal:5432/seg (/srv/app/node_modules/pg/lib/client.js)'));
+    const manager = new ThumbnailManager({ storage, repository, retry: { maxAttempts: 1 } });
+    const logged: Array<{ correlationId: string; err: unknown }> = [];
+    const base = await listen(serveWeb(createRecoveryHandler(manager, { logger: { error: (_m, fields) => void logged.push(fields) } })));
+    const response = await fetch(`${base}/api/projects/p1/regenerate-thumbnails`, { method: 'POST' });
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(text).not.toContain('s3cret');
+    expect(text).not.toContain('/srv/app');
+    const body = JSON.parse(text) as { error: { code: string; correlationId: string } };
+    expect(body.error.code).toBe('ERR_INTERNAL');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]?.correlationId).toBe(body.error.correlationId);
+    expect(String((logged[0]?.err as Error).message)).toContain('s3cret');
+  });
+
+  it('authorize: 401, 403, then allowed', async () => {
+    const { manager } = await setup();
+    const authorize = (request: { headers: Readonly<Record<string, string | undefined>> }): boolean | 401 => (request.headers['authorization'] === undefined ? 401 : request.headers['authorization'] === 'Bearer admin');
+    const base = await listen(serveWeb(createRecoveryHandler(manager, { authorize })));
+    const url = `${base}/api/projects/p1/regenerate-thumbnails?dryRun=true`;
+    expect((await fetch(url, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(url, { method: 'POST', headers: { authorization: 'Bearer someone' } })).status).toBe(403);
+    expect((await fetch(url, { method: 'POST', headers: { authorization: 'Bearer admin' } })).status).toBe(200);
+  });
+
+  it('matches the route exactly: no prefix bypass of an /api guard; a malformed %-escape is a 400', async () => {
+    const { manager } = await setup();
+    const base = await listen(serveWeb(createRecoveryHandler(manager)));
+    expect((await fetch(`${base}/public/api/projects/p1/regenerate-thumbnails`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${base}/api/projects/p1/regenerate-thumbnails/extra`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${base}/api/projects/%E0%A4%A/regenerate-thumbnails`, { method: 'POST' })).status).toBe(400);
+    const app = express();
+    app.use(createRecoveryMiddleware(manager));
+    app.use((_req, res) => void res.status(418).end());
+    const expressBase = await listen(http.createServer(app));
+    expect((await fetch(`${expressBase}/public/api/projects/p1/regenerate-thumbnails`, { method: 'POST' })).status).toBe(418);
+    expect((await fetch(`${expressBase}/api/projects/%E0%A4%A/regenerate-thumbnails`, { method: 'POST' })).status).toBe(400);
+  });
+
+  it('single flight: concurrent requests for one project share one run', async () => {
+    const { manager } = await setup();
+    let runs = 0;
+    const original = manager.regenerateMissing.bind(manager);
+    manager.regenerateMissing = (options) => {
+      runs++;
+      return original(options);
+    };
+    const base = await listen(serveWeb(createRecoveryHandler(manager)));
+    const replies = await Promise.all(Array.from({ length: 5 }, () => fetch(`${base}/api/projects/p1/regenerate-thumbnails`, { method: 'POST' }).then((r) => r.json() as Promise<{ data: { regeneratedCount: number } }>)));
+    expect(runs).toBe(1);
+    expect(replies.map((r) => r.data.regeneratedCount)).toEqual([4, 4, 4, 4, 4]);
+  });
+
+  it('respond reshapes every answer', async () => {
+    const { manager } = await setup();
+    const base = await listen(serveWeb(createRecoveryHandler(manager, { respond: (reply) => ({ status: reply.status, body: { ok: reply.status < 400, payload: reply.body } }) })));
+    const body = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=true`, { method: 'POST' })).json()) as { ok: boolean };
+    expect(body.ok).toBe(true);
   });
 });
