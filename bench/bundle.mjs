@@ -24,6 +24,7 @@ const cases = {
   'bulwark retry only': "export { retry } from 'bulwark';",
   'bulwark ConcurrencyManager only': "export { ConcurrencyManager } from 'bulwark';",
   'bulwark BatchProcessor only': "export { BatchProcessor } from 'bulwark';",
+  'bulwark CircuitBreaker only': "export { CircuitBreaker } from 'bulwark';",
   'p-retry': "export * from 'p-retry'; export { default } from 'p-retry';",
   'p-limit': "export { default } from 'p-limit';",
   'p-queue': "export { default } from 'p-queue';",
@@ -32,4 +33,4 @@ const cases = {
 const rows = [];
 for (const [name, contents] of Object.entries(cases)) rows.push({ name, ...(await size(contents)), gzipKb: 0 });
 for (const row of rows) row.gzipKb = +(row.gzipBytes / 1000).toFixed(2);
-emit('Bundle size (esbuild, minified, gzip -9)', rows, { goal: 'core <= 6 kB, retry alone <= 2.5 kB' });
+emit('Bundle size (esbuild, minified, gzip -9)', rows, { goals: 'retry <= 2.5 kB, ConcurrencyManager <= 2.5 kB, BatchProcessor <= 6 kB, CircuitBreaker <= 2 kB (not met: see the README)' });
