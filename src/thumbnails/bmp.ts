@@ -60,8 +60,9 @@ export function decodeBmp(bytes: Uint8Array, limitInputPixels: number): RawImage
   if (bpp === 16 || bpp === 32) {
     if (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS) {
       const at = headerSize >= 52 ? 14 + 40 : 14 + headerSize;
-      if (at + 12 > bytes.length) fail('truncated bitfield masks');
-      const alpha = headerSize >= 56 || compression === BI_ALPHABITFIELDS ? view.getUint32(at + 12, true) : 0;
+      const withAlpha = headerSize >= 56 || compression === BI_ALPHABITFIELDS;
+      if (at + (withAlpha ? 16 : 12) > bytes.length) fail(withAlpha ? 'truncated alpha mask' : 'truncated bitfield masks');
+      const alpha = withAlpha ? view.getUint32(at + 12, true) : 0;
       masks = [view.getUint32(at, true), view.getUint32(at + 4, true), view.getUint32(at + 8, true), alpha];
     } else {
       masks = bpp === 16 ? [0x7c00, 0x03e0, 0x001f, 0] : [0x00ff0000, 0x0000ff00, 0x000000ff, 0];
