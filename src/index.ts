@@ -55,6 +55,7 @@ export type {
   RetryCallOptions,
   RetryEvent,
   RetryHook,
+  RetryLogFields,
   RetryLogger,
   RetryOptions,
 } from './retry/options.js';

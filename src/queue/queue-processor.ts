@@ -13,7 +13,8 @@ import { isRetryService, RetryService } from '../retry/retry-service.js';
 import { isLeaseLostError } from './guards.js';
 import type { Job, JobSource } from './ports.js';
 
-type Settlement = 'ack' | 'retryLater' | 'deadLetter' | 'release';
+/** A call that settles a job at its source. */
+export type Settlement = 'ack' | 'retryLater' | 'deadLetter' | 'release';
 
 /** The events of a {@link QueueProcessor}, by type. Subscribe with `on(type, listener)`. */
 export interface QueueEvents<P> {
