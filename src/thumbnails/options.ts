@@ -161,6 +161,18 @@ export interface ThumbnailManagerOptions extends ThumbnailRenderOptions {
    */
   readonly keyFor?: (record: SegmentationRecord, extension: string) => string;
   /**
+   * Whether a key is a thumbnail this manager made, so that replacing it may delete it. A record's
+   * previous `thumbnailKey` is deleted only when this says yes and it is not the record's source
+   * image: a record that points its thumbnail at the source image (or anything else) never loses it.
+   * @default with the default `keyFor`, keys shaped `thumbnails/<projectId>/<id>.<jpg|webp|png>`; with
+   * a custom `keyFor`, none (old thumbnails are kept: give `ownsKey` to have them deleted)
+   * @example
+   * ```ts
+   * ownsKey: (key) => key.startsWith('projects/') && key.includes('/thumbs/')
+   * ```
+   */
+  readonly ownsKey?: (key: string, record: SegmentationRecord) => boolean;
+  /**
    * Items per batch in `generateMany` (the unit of `onBatchComplete`). Minimum: `1`.
    * @default 100
    */

@@ -48,6 +48,7 @@ export class ThumbnailManager {
   readonly #render: ResolvedRenderOptions;
   readonly #kind: 'segmentation' | 'image';
   readonly #keyFor: (record: SegmentationRecord, extension: string) => string;
+  readonly #ownsKey: (key: string, record: SegmentationRecord) => boolean;
   readonly #batchSize: number;
   readonly #clock: Clock;
   #generated = 0;
@@ -77,7 +78,11 @@ export class ThumbnailManager {
     this.#retry = isRetryService(options.retry) ? options.retry : new RetryService(options.logger === undefined ? (options.retry ?? {}) : { ...options.retry, logger: options.logger });
     this.#render = resolveRenderOptions(options);
     this.#kind = oneOf('kind', options.kind ?? 'segmentation', ['segmentation', 'image']);
-    this.#keyFor = optionalFunction('keyFor', options.keyFor) ?? ((record, ext) => `thumbnails/${record.projectId}/${record.id}.${ext}`);
+    const keyFor = optionalFunction('keyFor', options.keyFor);
+    this.#keyFor = keyFor ?? ((record, ext) => `thumbnails/${record.projectId}/${record.id}.${ext}`);
+    this.#ownsKey =
+      optionalFunction('ownsKey', options.ownsKey) ??
+      (keyFor === undefined ? (key, record) => key.startsWith(`thumbnails/${record.projectId}/`) && /^[^/]+\.(?:jpg|webp|png)$/.test(key.slice(`thumbnails/${record.projectId}/`.length)) : () => false);
     this.#batchSize = integer('batchSize', options.batchSize ?? 100, 1);
     this.#clock = options.clock ?? systemClock;
   }
@@ -243,6 +248,14 @@ export class ThumbnailManager {
   }
 
   /** One attempt: read the record and image, render, store, record — skipping what an earlier attempt finished. */
+  #owns(key: string, record: SegmentationRecord): boolean {
+    try {
+      return this.#ownsKey(key, record) === true;
+    } catch {
+      return false; // when in doubt, keep the file
+    }
+  }
+
   /**
    * One attempt. Its `signal` aborts when the attempt timed out or the caller aborted: it is checked
    * before every side effect, so an abandoned attempt never writes after its replacement did.
@@ -272,7 +285,8 @@ export class ThumbnailManager {
     signal.throwIfAborted();
     await this.#repository.saveThumbnail(id, info);
     const previous = record.thumbnailKey;
-    if (previous !== undefined && previous !== key && this.#storage.delete !== undefined) {
+    // Only a thumbnail this manager owns is deleted — never the source image, never a foreign key.
+    if (previous !== undefined && previous !== key && previous !== record.imageKey && this.#storage.delete !== undefined && this.#owns(previous, record)) {
       await this.#storage.delete(previous).catch(() => {
         this.#staleDeletesFailed++;
       });

@@ -52,3 +52,74 @@ describe('BMP decoder', () => {
     expect(() => decodeBmp(truncated, 1e6)).toThrow(/truncated/);
   });
 });
+
+describe('never record what was not written, never delete what is not ours', () => {
+  it('a record whose thumbnailKey points at its source image never deletes it; foreign keys are kept', async () => {
+    const { project } = await import('../helpers/project.js');
+    const { ThumbnailManager } = await import('../../src/thumbnails/index.js');
+    const { storage, repository, ids } = await project(2);
+    const first = ids[0] as string;
+    const record = await repository.getSegmentation(first);
+    // The backend once stored the source image's key as the "thumbnail".
+    await repository.saveThumbnail(first, { key: record?.imageKey as string, width: 1, height: 1, format: 'jpeg', bytes: 1 });
+    const second = ids[1] as string;
+    await storage.put('uploads/p1/original-photo.png', new Uint8Array([1]), { contentType: 'image/png' });
+    await repository.saveThumbnail(second, { key: 'uploads/p1/original-photo.png', width: 1, height: 1, format: 'png', bytes: 1 });
+    const manager = new ThumbnailManager({ storage, repository, width: 16, height: 16, retry: { initialDelayMs: 1 } });
+    await manager.generateMany(ids);
+    expect(await storage.exists(record?.imageKey as string)).toBe(true);
+    expect(await storage.exists('uploads/p1/original-photo.png')).toBe(true);
+    expect(manager.metrics().staleDeletesFailed).toBe(0);
+  });
+
+  it("an owned previous thumbnail is still replaced and deleted (the default key layout)", async () => {
+    const { project } = await import('../helpers/project.js');
+    const { ThumbnailManager } = await import('../../src/thumbnails/index.js');
+    const { storage, repository, ids } = await project(1);
+    const id = ids[0] as string;
+    await storage.put(`thumbnails/p1/${id}.png`, new Uint8Array([1]), { contentType: 'image/png' });
+    await repository.saveThumbnail(id, { key: `thumbnails/p1/${id}.png`, width: 1, height: 1, format: 'png', bytes: 1 });
+    await new ThumbnailManager({ storage, repository, width: 16, height: 16, format: 'webp' }).generate(id);
+    expect(await storage.exists(`thumbnails/p1/${id}.png`)).toBe(false);
+    expect(await storage.exists(`thumbnails/p1/${id}.webp`)).toBe(true);
+  });
+});
+
+describe('FileSystemStorage on a hostile tree', () => {
+  it('refuses to follow a symbolic link out of the root, reading, writing and deleting', async () => {
+    const { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FileSystemStorage } = await import('../../src/thumbnails/index.js');
+    const base = mkdtempSync(join(tmpdir(), 'bulwark-link-'));
+    const root = join(base, 'root');
+    const outside = join(base, 'outside');
+    mkdirSync(root);
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'secret.txt'), 'secret');
+    symlinkSync(outside, join(root, 'escape'));
+    symlinkSync(join(outside, 'secret.txt'), join(root, 'file-link'));
+    const storage = new FileSystemStorage({ root });
+    await expect(storage.get('escape/secret.txt')).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_STORAGE_KEY' });
+    await expect(storage.get('file-link')).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_STORAGE_KEY' });
+    await expect(storage.exists('file-link')).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_STORAGE_KEY' });
+    await expect(storage.put('escape/planted.txt', new Uint8Array([1]), { contentType: 'x' })).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_STORAGE_KEY' });
+    await expect(storage.delete('escape/secret.txt')).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_STORAGE_KEY' });
+    expect(existsSync(join(outside, 'planted.txt'))).toBe(false);
+    expect(existsSync(join(outside, 'secret.txt'))).toBe(true);
+    // Inside the root, everything still works.
+    await storage.put('inside/a.png', new Uint8Array([1, 2]), { contentType: 'image/png' });
+    expect(Array.from(await storage.get('inside/a.png'))).toEqual([1, 2]);
+  });
+
+  it("root: '/' maps keys under '/'; segments too long for the temporary name and lone surrogates are invalid keys", async () => {
+    const { FileSystemStorage, validateKey } = await import('../../src/thumbnails/index.js');
+    expect(new FileSystemStorage({ root: '/' }).pathOf('srv/thumbs/a.png')).toBe('/srv/thumbs/a.png');
+    const storage = new FileSystemStorage({ root: '/tmp/x' });
+    expect(() => storage.pathOf(`a/${'b'.repeat(240)}`)).toThrow(/last segment must be at most/);
+    expect(() => storage.pathOf(`a/${'b'.repeat(200)}`)).not.toThrow();
+    expect(() => validateKey('thumb-\uD800.png')).toThrow(/lone surrogates/);
+    expect(() => validateKey('thumb-\uDC00x.png')).toThrow(/lone surrogates/);
+    expect(validateKey('thumb-😀.png')).toBe('thumb-😀.png');
+  });
+});

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { InvalidStorageKeyError } from '../errors/invalid-storage-key-error.js';
 import { StorageNotFoundError } from '../errors/storage-not-found-error.js';
@@ -15,6 +15,9 @@ export interface FileSystemStorageOptions {
 
 /** Temporary files end with this, so they are never mistaken for a key's object. */
 const TEMP_SUFFIX = '.bulwark-tmp';
+/** What a temporary name adds to the last segment: `.<pid>-<12 hex>` and the suffix (pid up to 10 digits). */
+const TEMP_EXTRA_BYTES = 1 + 10 + 1 + 12 + TEMP_SUFFIX.length;
+const encoder = new TextEncoder();
 
 function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
@@ -23,8 +26,10 @@ function isCode(error: unknown, code: string): boolean {
 /**
  * Thumbnail storage in a folder. Writes are atomic: data goes to a temporary file beside the target,
  * which is then renamed over it, so a crash (even `SIGKILL`) never leaves a half-written thumbnail
- * under a key. Keys are validated (`..`, absolute paths, NUL bytes, over-long names are rejected with
- * `InvalidStorageKeyError`) and, as a second fence, the resolved path must stay inside `root`.
+ * under a key; the file and its folder are synced before `put` resolves. Keys are validated (`..`,
+ * absolute paths, NUL bytes, lone surrogates, names too long for the file system once the temporary
+ * suffix is added are rejected with `InvalidStorageKeyError`), the resolved path must stay inside
+ * `root`, and no symbolic link inside the root is followed out of it (reading, writing, deleting).
  *
  * @example
  * ```ts
@@ -35,26 +40,71 @@ export class FileSystemStorage implements ThumbnailStorage {
   /** The absolute root folder. */
   readonly root: string;
 
+  readonly #prefix: string;
+  #realRoot: string | undefined;
+
   constructor(options: FileSystemStorageOptions) {
     if (typeof options?.root !== 'string' || options.root.length === 0) throw new InvalidOptionError('root', 'a non-empty path', options?.root);
     this.root = resolve(options.root);
+    this.#prefix = this.root.endsWith(sep) ? this.root : this.root + sep; // `root: '/'` works too
   }
 
   /** The absolute file path of a key (after validation). */
   pathOf(key: string): string {
     const path = join(this.root, validateKey(key));
-    if (!path.startsWith(this.root + sep)) throw new InvalidStorageKeyError(key, 'resolves outside the storage root');
+    if (!path.startsWith(this.#prefix)) throw new InvalidStorageKeyError(key, 'resolves outside the storage root');
     if (path.endsWith(TEMP_SUFFIX)) throw new InvalidStorageKeyError(key, `must not end with "${TEMP_SUFFIX}"`);
+    // The write goes through a temporary name beside the target: it must fit the file system too.
+    const last = key.slice(key.lastIndexOf('/') + 1);
+    if (encoder.encode(last).length + TEMP_EXTRA_BYTES > 255) {
+      throw new InvalidStorageKeyError(key, `last segment must be at most ${255 - TEMP_EXTRA_BYTES} bytes (a temporary name is added during writes)`);
+    }
     return path;
+  }
+
+  /**
+   * Refuses to follow a symbolic link out of the root: the real path of `target` (the file itself
+   * for reads, its folder for writes and deletes) must be inside the root's real path.
+   */
+  async #contained(key: string, target: string): Promise<void> {
+    let real: string;
+    try {
+      real = await realpath(target);
+    } catch (error) {
+      if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) return; // nothing there to escape through
+      throw error;
+    }
+    this.#realRoot ??= await realpath(this.root);
+    const root = this.#realRoot;
+    if (real !== root && !real.startsWith(root.endsWith(sep) ? root : root + sep)) throw new InvalidStorageKeyError(key, 'resolves outside the storage root through a symbolic link');
   }
 
   async put(key: string, data: Uint8Array, _meta: { readonly contentType: string }): Promise<void> {
     const path = this.pathOf(key);
-    await mkdir(dirname(path), { recursive: true });
+    const folder = dirname(path);
+    await mkdir(folder, { recursive: true });
+    await this.#contained(key, folder);
     const temp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
     try {
-      await writeFile(temp, data, { flag: 'wx' });
+      // Durable before it is reported done: the data is synced, then renamed, then the folder is
+      // synced so the rename itself survives a power cut.
+      const file = await open(temp, 'wx');
+      try {
+        await file.writeFile(data);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(temp, path);
+      const dir = await open(folder, 'r');
+      try {
+        await dir.sync();
+      } catch (error) {
+        // Some file systems (and Windows) cannot sync a folder: the rename stays atomic, only its durability is the OS's.
+        if (!isCode(error, 'EINVAL') && !isCode(error, 'EPERM') && !isCode(error, 'EISDIR')) throw error;
+      } finally {
+        await dir.close();
+      }
     } catch (error) {
       await rm(temp, { force: true }).catch(() => undefined);
       throw error;
@@ -63,6 +113,7 @@ export class FileSystemStorage implements ThumbnailStorage {
 
   async get(key: string): Promise<Uint8Array> {
     const path = this.pathOf(key);
+    await this.#contained(key, path);
     try {
       const buffer = await readFile(path);
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -74,6 +125,7 @@ export class FileSystemStorage implements ThumbnailStorage {
 
   async exists(key: string): Promise<boolean> {
     const path = this.pathOf(key);
+    await this.#contained(key, path);
     try {
       return (await stat(path)).isFile();
     } catch (error) {
@@ -117,6 +169,7 @@ export class FileSystemStorage implements ThumbnailStorage {
 
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
+    await this.#contained(key, dirname(path));
     try {
       await unlink(path);
     } catch (error) {

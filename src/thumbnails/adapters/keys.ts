@@ -24,6 +24,8 @@ export function validateKey(key: unknown): string {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(key)) fail(key.includes('\u0000') ? 'must not contain NUL bytes' : 'must not contain control characters');
   if (key.includes('\\')) fail('must not contain backslashes');
+  // A lone surrogate has no UTF-8 form: file systems would store a replacement character instead.
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(key)) fail('must be well-formed Unicode (no lone surrogates)');
   if (key.startsWith('/')) fail('must be relative (no leading "/")');
   if (/^[a-zA-Z]:/.test(key)) fail('must be relative (no drive letter)');
   if (encoder.encode(key).length > MAX_KEY_BYTES) fail(`must be at most ${MAX_KEY_BYTES} bytes`);
