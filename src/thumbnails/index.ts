@@ -25,7 +25,7 @@ export { decodeBmp, isBmp } from './bmp.js';
 export type { RawImage } from './bmp.js';
 
 // Ports and adapters
-export type { Point, Polygon, SegmentationRecord, SegmentationRepository, ThumbnailInfo, ThumbnailStorage } from './ports.js';
+export type { IoOptions, Point, Polygon, SegmentationRecord, SegmentationRepository, ThumbnailInfo, ThumbnailStorage } from './ports.js';
 export { FileSystemStorage } from './adapters/fs-storage.js';
 export type { FileSystemStorageOptions } from './adapters/fs-storage.js';
 export { MemoryStorage } from './adapters/memory-storage.js';

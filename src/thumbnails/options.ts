@@ -173,6 +173,12 @@ export interface ThumbnailManagerOptions extends ThumbnailRenderOptions {
    */
   readonly ownsKey?: (key: string, record: SegmentationRecord) => boolean;
   /**
+   * The limit of one storage or repository call, in milliseconds: past it the call's `signal` aborts
+   * and the attempt fails retriably — a hung call never holds a slot for ever. Minimum: `1`.
+   * @default 30000
+   */
+  readonly ioTimeoutMs?: number;
+  /**
    * Items per batch in `generateMany` (the unit of `onBatchComplete`). Minimum: `1`.
    * @default 100
    */

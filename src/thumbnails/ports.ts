@@ -61,24 +61,34 @@ export interface ThumbnailInfo {
  * bulwark ships `FileSystemStorage` and `MemoryStorage`, and a contract test suite.
  */
 export interface ThumbnailStorage {
-  /** Stores `data` under `key`, replacing any previous object atomically (never half-written). */
-  put(key: string, data: Uint8Array, meta: { readonly contentType: string }): Promise<void>;
+  /**
+   * Stores `data` under `key`, replacing any previous object atomically (never half-written).
+   * `meta.signal` aborts when the call timed out (`ioTimeoutMs`) or the generation was abandoned: pass
+   * it to your client (S3, fetch…) so abandoned work stops. Every method takes the same optional signal.
+   */
+  put(key: string, data: Uint8Array, meta: { readonly contentType: string; readonly signal?: AbortSignal }): Promise<void>;
   /** Reads the object; rejects with a `StorageNotFoundError` (code `ERR_BULWARK_STORAGE_NOT_FOUND`) when there is none. */
-  get(key: string): Promise<Uint8Array>;
+  get(key: string, options?: IoOptions): Promise<Uint8Array>;
   /** Whether an object exists under `key`. */
-  exists(key: string): Promise<boolean>;
+  exists(key: string, options?: IoOptions): Promise<boolean>;
   /** Optional: deletes the object; resolves when there was none. */
-  delete?(key: string): Promise<void>;
+  delete?(key: string, options?: IoOptions): Promise<void>;
+}
+
+/** What `ThumbnailManager` passes to every storage and repository call. */
+export interface IoOptions {
+  /** Aborts when the call timed out (`ioTimeoutMs`) or the generation was abandoned. */
+  readonly signal?: AbortSignal;
 }
 
 /** The repository of segmentations (Prisma, SQL, …); bulwark ships `MemoryRepository`. */
 export interface SegmentationRepository {
   /** The segmentation with this id, or `undefined`. */
-  getSegmentation(id: string): Promise<SegmentationRecord | undefined>;
+  getSegmentation(id: string, options?: IoOptions): Promise<SegmentationRecord | undefined>;
   /** Records the thumbnail of a segmentation. Called only after the storage write succeeded. */
-  saveThumbnail(id: string, thumbnail: ThumbnailInfo): Promise<void>;
+  saveThumbnail(id: string, thumbnail: ThumbnailInfo, options?: IoOptions): Promise<void>;
   /** Segmentations of the project without a thumbnail, oldest first, at most `limit` ids. */
-  findMissingThumbnails(query: { readonly projectId: string; readonly limit: number }): Promise<{
+  findMissingThumbnails(query: { readonly projectId: string; readonly limit: number }, options?: IoOptions): Promise<{
     readonly totalImages: number;
     readonly missing: number;
     readonly ids: readonly string[];

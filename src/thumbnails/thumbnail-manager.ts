@@ -6,8 +6,9 @@ import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { messageOf } from '../errors/message.js';
 import { SegmentationNotFoundError } from './errors/segmentation-not-found-error.js';
 import { stringCode } from '../classifiers/inspect.js';
-import { systemClock, type Clock } from '../internal/clock.js';
-import { integer, oneOf, optionalBoolean, optionalFunction, optionalSignal } from '../internal/validate.js';
+import { startTimer, systemClock, type Clock } from '../internal/clock.js';
+import { AttemptTimeoutError } from '../errors/attempt-timeout-error.js';
+import { integer, number, oneOf, optionalBoolean, optionalFunction, optionalSignal } from '../internal/validate.js';
 import type { RetryOutcome } from '../retry/retry.js';
 import { isRetryService, RetryService } from '../retry/retry-service.js';
 import type { GenerateManyOptions, GenerateOptions, RegenerationFailure, RegenerationReport, ThumbnailManagerOptions, ThumbnailMetrics, ThumbnailResult } from './options.js';
@@ -49,6 +50,7 @@ export class ThumbnailManager {
   readonly #kind: 'segmentation' | 'image';
   readonly #keyFor: (record: SegmentationRecord, extension: string) => string;
   readonly #ownsKey: (key: string, record: SegmentationRecord) => boolean;
+  readonly #ioTimeoutMs: number;
   readonly #batchSize: number;
   readonly #clock: Clock;
   #generated = 0;
@@ -78,6 +80,7 @@ export class ThumbnailManager {
     this.#retry = isRetryService(options.retry) ? options.retry : new RetryService(options.logger === undefined ? (options.retry ?? {}) : { ...options.retry, logger: options.logger });
     this.#render = resolveRenderOptions(options);
     this.#kind = oneOf('kind', options.kind ?? 'segmentation', ['segmentation', 'image']);
+    this.#ioTimeoutMs = number('ioTimeoutMs', options.ioTimeoutMs ?? 30_000, 1, Number.MAX_SAFE_INTEGER);
     const keyFor = optionalFunction('keyFor', options.keyFor);
     this.#keyFor = keyFor ?? ((record, ext) => `thumbnails/${record.projectId}/${record.id}.${ext}`);
     this.#ownsKey =
@@ -186,7 +189,7 @@ export class ThumbnailManager {
     const limit = integer('limit', options.limit ?? 100, 1, 1000);
     const signal = optionalSignal('signal', options.signal);
     const start = this.#clock.now();
-    const missing = await this.#repository.findMissingThumbnails({ projectId, limit });
+    const missing = await this.#io(0, signal, (s) => this.#repository.findMissingThumbnails({ projectId, limit }, { signal: s }));
     const ids = [...missing.ids];
     let regeneratedCount = 0;
     let failures: RegenerationFailure[] = [];
@@ -260,10 +263,36 @@ export class ThumbnailManager {
    * One attempt. Its `signal` aborts when the attempt timed out or the caller aborted: it is checked
    * before every side effect, so an abandoned attempt never writes after its replacement did.
    */
+  /**
+   * One storage or repository call, bounded: its own signal aborts after `ioTimeoutMs` or when the
+   * attempt's does, and the wait ends then even if the call ignores its signal (the slot is freed).
+   */
+  #io<T>(attempt: number, signal: AbortSignal | undefined, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const timeoutMs = this.#ioTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const stop = (reason: unknown): void => {
+        controller.abort(reason);
+        reject(reason);
+      };
+      const timer = startTimer(this.#clock, timeoutMs, () => stop(new AttemptTimeoutError(timeoutMs, attempt)));
+      const onAbort = (): void => stop((signal as AbortSignal).reason);
+      if (signal?.aborted === true) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      Promise.resolve()
+        .then(() => call(controller.signal))
+        .then(resolve, reject)
+        .finally(() => {
+          timer.cancel();
+          signal?.removeEventListener('abort', onAbort);
+        });
+    });
+  }
+
   async #attempt(id: string, attempt: number, state: AttemptState, signal: AbortSignal): Promise<ThumbnailResult> {
     state.startedAt ??= this.#clock.now();
     if (state.record === undefined) {
-      const record = await this.#repository.getSegmentation(id);
+      const record = await this.#io(attempt, signal, (s) => this.#repository.getSegmentation(id, { signal: s }));
       if (record === undefined) throw new SegmentationNotFoundError(id);
       state.record = record;
     }
@@ -272,22 +301,23 @@ export class ThumbnailManager {
     // key that was never written.
     const key = (state.key ??= validateKey(this.#keyFor(record, EXTENSIONS[this.#render.format])));
     if (state.rendered === undefined) {
-      const image = await this.#images.get(record.imageKey);
+      const image = await this.#io(attempt, signal, (s) => this.#images.get(record.imageKey, { signal: s }));
       state.rendered = await render(image, this.#kind === 'segmentation' ? record.polygons : undefined, this.#render);
     }
     const rendered = state.rendered;
     if (state.stored !== true) {
       signal.throwIfAborted();
-      await this.#storage.put(key, rendered.data, { contentType: rendered.contentType });
+      await this.#io(attempt, signal, (s) => this.#storage.put(key, rendered.data, { contentType: rendered.contentType, signal: s }));
       state.stored = true;
     }
     const info: ThumbnailInfo = { key, width: rendered.width, height: rendered.height, format: rendered.format, bytes: rendered.data.byteLength };
     signal.throwIfAborted();
-    await this.#repository.saveThumbnail(id, info);
+    await this.#io(attempt, signal, (s) => this.#repository.saveThumbnail(id, info, { signal: s }));
     const previous = record.thumbnailKey;
     // Only a thumbnail this manager owns is deleted — never the source image, never a foreign key.
     if (previous !== undefined && previous !== key && previous !== record.imageKey && this.#storage.delete !== undefined && this.#owns(previous, record)) {
-      await this.#storage.delete(previous).catch(() => {
+      const remove = this.#storage.delete.bind(this.#storage);
+      await this.#io(attempt, signal, (s) => remove(previous, { signal: s })).catch(() => {
         this.#staleDeletesFailed++;
       });
     }

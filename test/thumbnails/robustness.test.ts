@@ -123,3 +123,29 @@ describe('FileSystemStorage on a hostile tree', () => {
     expect(validateKey('thumb-😀.png')).toBe('thumb-😀.png');
   });
 });
+
+describe('storage and repository calls cannot hang a slot for ever', () => {
+  it('a get that never returns fails its attempt after ioTimeoutMs (its signal aborts), is retried, and the slot is freed', async () => {
+    const { project } = await import('../helpers/project.js');
+    const { ThumbnailManager } = await import('../../src/thumbnails/index.js');
+    const { storage, repository, ids } = await project(2);
+    const hungSignals: AbortSignal[] = [];
+    let calls = 0;
+    const hanging = {
+      get: (key: string, options?: { signal?: AbortSignal }) => {
+        calls++;
+        if (!key.includes(ids[0] as string)) return storage.get(key);
+        if (options?.signal !== undefined) hungSignals.push(options.signal);
+        return new Promise<Uint8Array>(() => undefined);
+      },
+    };
+    const manager = new ThumbnailManager({ storage, imageStorage: hanging, repository, width: 16, height: 16, concurrency: 1, ioTimeoutMs: 50, retry: { maxAttempts: 2, initialDelayMs: 1 } });
+    const report = await manager.generateMany(ids);
+    expect(report.succeeded).toBe(1); // the other id still got the (single) slot
+    expect(report.failed.map((f) => (f.error as { code?: string }).code)).toEqual(['ERR_BULWARK_RETRY_EXHAUSTED']);
+    expect(report.failed[0]?.attempts).toBe(2);
+    expect(calls).toBe(3);
+    expect(hungSignals).toHaveLength(2);
+    expect(hungSignals.every((s) => s.aborted)).toBe(true);
+  });
+});
