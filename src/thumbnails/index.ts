@@ -21,6 +21,7 @@ export { renderThumbnail } from './render.js';
 export type { RenderedThumbnail } from './render.js';
 export type { ThumbnailColors, ThumbnailRenderOptions } from './options.js';
 export { validatePolygons } from './polygon-validation.js';
+export type { SkippedPolygon } from './polygon-validation.js';
 export { decodeBmp, isBmp } from './bmp.js';
 export type { RawImage } from './bmp.js';
 

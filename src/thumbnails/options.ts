@@ -5,6 +5,7 @@ import type { Clock } from '../internal/clock.js';
 import type { SignalOptions } from '../internal/options.js';
 import type { RetryLogger, RetryOptions } from '../retry/options.js';
 import type { RetryService } from '../retry/retry-service.js';
+import type { SkippedPolygon } from './polygon-validation.js';
 import type { SegmentationRecord, SegmentationRepository, ThumbnailInfo, ThumbnailStorage } from './ports.js';
 
 /** Colours of polygons, by type and by class. `#RGB` or `#RRGGBB` (optionally with alpha). */
@@ -82,6 +83,13 @@ export interface ThumbnailRenderOptions {
    * @default 10000
    */
   readonly maxPolygons?: number;
+  /**
+   * What an invalid polygon does (too few points, a NaN coordinate, an unknown colour…): `fail` the
+   * thumbnail with an `InvalidPolygonError`, or `skip` that polygon only — the thumbnail is still made
+   * and its result lists what was skipped and why (`skippedPolygons`).
+   * @default 'fail'
+   */
+  readonly invalidPolygons?: 'fail' | 'skip';
   /**
    * The most pixels (width × height) a source image may have, checked from its header before
    * decoding; more is an `ImageTooLargeError` (a decompression bomb cannot exhaust memory). Minimum: `1`.
@@ -198,6 +206,8 @@ export interface ThumbnailResult extends ThumbnailInfo {
   readonly attempts: number;
   /** Milliseconds from the first attempt to the record being saved. */
   readonly durationMs: number;
+  /** With `invalidPolygons: 'skip'`: the polygons left out, and why (empty otherwise). */
+  readonly skippedPolygons: readonly SkippedPolygon[];
 }
 
 /** Per-call options of `generate`: its `signal` cancels the generation (between attempts at once, and passed to storage and repository calls). */

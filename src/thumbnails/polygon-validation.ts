@@ -16,10 +16,51 @@ export function isColor(value: unknown): value is string {
  * and a valid colour. Throws a typed error naming the polygon; returns the input, typed.
  */
 export function validatePolygons(polygons: unknown, maxPolygons: number): readonly Polygon[] {
+  return checkPolygons(polygons, maxPolygons, 'fail').polygons;
+}
+
+/** A polygon left out in lenient mode, and why. */
+export interface SkippedPolygon {
+  /** Its index in the input. */
+  readonly index: number;
+  /** Its `id`, when it has a string one. */
+  readonly id: string | undefined;
+  /** What was wrong, as the `InvalidPolygonError` would have said. */
+  readonly reason: string;
+}
+
+/**
+ * @internal Validation in either mode: `fail` throws on the first invalid polygon; `skip` leaves
+ * invalid polygons out and lists them (the array itself and `maxPolygons` are still enforced).
+ */
+export function checkPolygons(polygons: unknown, maxPolygons: number, mode: 'fail' | 'skip'): { readonly polygons: readonly Polygon[]; readonly skipped: readonly SkippedPolygon[] } {
   if (!Array.isArray(polygons)) throw new InvalidPolygonError(-1, undefined, 'polygons must be an array');
   if (polygons.length > maxPolygons) throw new TooManyPolygonsError(polygons.length, maxPolygons);
+  if (mode === 'fail') {
+    checkAll(polygons);
+    return { polygons: polygons as readonly Polygon[], skipped: [] };
+  }
+  const kept: Polygon[] = [];
+  const skipped: SkippedPolygon[] = [];
   for (let index = 0; index < polygons.length; index++) {
-    const polygon: unknown = polygons[index];
+    try {
+      checkOne(polygons[index], index);
+      kept.push(polygons[index] as Polygon);
+    } catch (error) {
+      if (!(error instanceof InvalidPolygonError)) throw error;
+      const candidate = polygons[index] as { id?: unknown } | null;
+      skipped.push({ index, id: typeof candidate?.id === 'string' ? candidate.id : undefined, reason: error.problem });
+    }
+  }
+  return { polygons: kept, skipped };
+}
+
+function checkAll(polygons: readonly unknown[]): void {
+  for (let index = 0; index < polygons.length; index++) checkOne(polygons[index], index);
+}
+
+function checkOne(polygon: unknown, index: number): void {
+  {
     if (typeof polygon !== 'object' || polygon === null) throw new InvalidPolygonError(index, undefined, 'not an object');
     const p = polygon as Record<string, unknown>;
     const id = typeof p['id'] === 'string' ? p['id'] : undefined;
@@ -46,7 +87,6 @@ export function validatePolygons(polygons: unknown, maxPolygons: number): readon
       }
     }
   }
-  return polygons as readonly Polygon[];
 }
 
 function describePoint(point: unknown): string {

@@ -13,6 +13,7 @@ export interface ResolvedRenderOptions {
   readonly quality: number;
   readonly style: Style;
   readonly maxPolygons: number;
+  readonly invalidPolygons: 'fail' | 'skip';
   readonly limitInputPixels: number;
   readonly failOn: 'none' | 'truncated' | 'error' | 'warning';
   readonly normalize: 'auto' | 'always' | 'never';
@@ -45,6 +46,7 @@ export function resolveRenderOptions(options: ThumbnailRenderOptions = {}): Reso
       tolerance: number('simplifyTolerance', options.simplifyTolerance ?? 0.3, 0, 5),
     },
     maxPolygons: integer('maxPolygons', options.maxPolygons ?? 10_000, 0),
+    invalidPolygons: oneOf('invalidPolygons', options.invalidPolygons ?? 'fail', ['fail', 'skip']),
     limitInputPixels: integer('limitInputPixels', options.limitInputPixels ?? 268_402_689, 1),
     failOn: oneOf('failOn', options.failOn ?? 'warning', ['none', 'truncated', 'error', 'warning']),
     normalize: oneOf('normalize', options.normalize ?? 'auto', ['auto', 'always', 'never']),

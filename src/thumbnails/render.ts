@@ -6,7 +6,7 @@ import { geometryFor } from './geometry.js';
 import { toImageError } from './image-errors.js';
 import type { ThumbnailRenderOptions } from './options.js';
 import { prepareOverlay } from './overlay.js';
-import { validatePolygons } from './polygon-validation.js';
+import { checkPolygons, type SkippedPolygon } from './polygon-validation.js';
 import type { Polygon } from './ports.js';
 import { drawOverlay } from './rasterize.js';
 import { resolveRenderOptions, type ResolvedRenderOptions } from './render-options.js';
@@ -26,6 +26,8 @@ export interface RenderedThumbnail {
   readonly format: 'jpeg' | 'webp' | 'png';
   /** The MIME type, e.g. `image/jpeg`. */
   readonly contentType: string;
+  /** With `invalidPolygons: 'skip'`: the polygons left out, and why. */
+  readonly skippedPolygons: readonly SkippedPolygon[];
 }
 
 const CONTENT_TYPES = { jpeg: 'image/jpeg', webp: 'image/webp', png: 'image/png' } as const;
@@ -38,7 +40,9 @@ const CONTENT_TYPES = { jpeg: 'image/jpeg', webp: 'image/webp', png: 'image/png'
 export async function render(input: Uint8Array, polygons: readonly Polygon[] | undefined, o: ResolvedRenderOptions): Promise<RenderedThumbnail> {
   if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`Image must be a Uint8Array or Buffer, got ${input === null ? 'null' : typeof input}`);
   if (input.length === 0) throw new ImageDecodeError('Image is empty (0 bytes)');
-  const checked = polygons === undefined ? undefined : validatePolygons(polygons, o.maxPolygons);
+  const validation = polygons === undefined ? undefined : checkPolygons(polygons, o.maxPolygons, o.invalidPolygons);
+  const checked = validation?.polygons;
+  const skippedPolygons = validation?.skipped ?? [];
   const sharp = await loadSharp();
   try {
     let pipeline: Sharp;
@@ -93,7 +97,7 @@ export async function render(input: Uint8Array, polygons: readonly Polygon[] | u
     let out = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 2 | 3 | 4 } });
     out = o.format === 'jpeg' ? out.jpeg({ quality: o.quality }) : o.format === 'webp' ? out.webp({ quality: o.quality }) : out.png();
     const encoded = await out.toBuffer();
-    return { data: new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength), width: raw.width, height: raw.height, format: o.format, contentType: CONTENT_TYPES[o.format] };
+    return { data: new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength), width: raw.width, height: raw.height, format: o.format, contentType: CONTENT_TYPES[o.format], skippedPolygons };
   } catch (error) {
     throw toImageError(error, o.limitInputPixels);
   }

@@ -321,6 +321,6 @@ export class ThumbnailManager {
         this.#staleDeletesFailed++;
       });
     }
-    return { ...info, segmentationId: id, attempts: attempt, durationMs: this.#clock.now() - state.startedAt };
+    return { ...info, segmentationId: id, attempts: attempt, durationMs: this.#clock.now() - state.startedAt, skippedPolygons: rendered.skippedPolygons };
   }
 }

@@ -149,3 +149,25 @@ describe('storage and repository calls cannot hang a slot for ever', () => {
     expect(hungSignals.every((s) => s.aborted)).toBe(true);
   });
 });
+
+describe("invalidPolygons: 'skip'", () => {
+  it('drops only the bad polygons, lists them with why, and still makes the thumbnail (drawn from the good ones)', async () => {
+    const { renderThumbnail } = await import('../../src/thumbnails/index.js');
+    const { solid, decode } = await import('../helpers/images.js');
+    const image = await solid(64, 64, [0, 0, 0], 'png');
+    const polygons = [
+      { id: 'good', type: 'external' as const, points: [{ x: 8, y: 8 }, { x: 56, y: 8 }, { x: 56, y: 56 }, { x: 8, y: 56 }] },
+      { id: 'two-points', type: 'external' as const, points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+      { id: 'nan', type: 'external' as const, points: [{ x: Number.NaN, y: 0 }, { x: 1, y: 1 }, { x: 2, y: 0 }] },
+      { id: 'colour', type: 'external' as const, color: 'red', points: [{ x: 0, y: 0 }, { x: 1, y: 1 }, { x: 2, y: 0 }] },
+    ];
+    await expect(renderThumbnail(image, polygons, { width: 64, height: 64, format: 'png' })).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_POLYGON' });
+    const result = await renderThumbnail(image, polygons, { width: 64, height: 64, format: 'png', invalidPolygons: 'skip' });
+    expect(result.skippedPolygons.map((s) => [s.index, s.id])).toEqual([[1, 'two-points'], [2, 'nan'], [3, 'colour']]);
+    expect(result.skippedPolygons[0]?.reason).toBe('a polygon needs at least 3 points, got 2');
+    const pixels = await decode(result.data);
+    const [r] = pixels.at(32, 32);
+    expect(r).toBeGreaterThan(60); // the good square is filled red
+    await expect(renderThumbnail(image, 'nope' as never, { invalidPolygons: 'skip' })).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_POLYGON' });
+  });
+});

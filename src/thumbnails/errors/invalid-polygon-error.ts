@@ -10,10 +10,13 @@ export class InvalidPolygonError extends BulwarkError {
   readonly index: number;
   /** The polygon's `id`, when it has one. */
   readonly polygonId: string | undefined;
+  /** What is wrong with it, e.g. `a polygon needs at least 3 points, got 2`. */
+  readonly problem: string;
 
   constructor(index: number, polygonId: string | undefined, problem: string) {
     super(CODE, `Invalid polygon ${polygonId === undefined ? `#${index}` : `"${polygonId}" (#${index})`}: ${problem}`);
     this.index = index;
     this.polygonId = polygonId;
+    this.problem = problem;
   }
 }
