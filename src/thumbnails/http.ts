@@ -5,6 +5,9 @@ import type { ThumbnailManager } from './thumbnail-manager.js';
 
 /** @internal Parses `dryRun` and `limit` from query values, with the same messages as `regenerateMissing`. */
 export function parseRecoveryQuery(dryRunValue: unknown, limitValue: unknown): { dryRun: boolean; limit: number } {
+  // A query value repeated or bracketed (`limit[]=5`, `limit=1&limit=2`) is not one value.
+  if (typeof dryRunValue === 'object' && dryRunValue !== null) throw new InvalidOptionError('dryRun', '"true" or "false"', dryRunValue);
+  if (typeof limitValue === 'object' && limitValue !== null) throw new InvalidOptionError('limit', 'an integer from 1 to 1000', limitValue);
   let dryRun = false;
   if (dryRunValue !== undefined && dryRunValue !== null) {
     const text = String(dryRunValue);
@@ -120,43 +123,92 @@ function projectFrom(r: Resolved, path: string): string | null | undefined {
   const match = r.pattern.exec(path);
   if (match === null) return undefined;
   try {
-    return decodeURIComponent(match[1] as string);
+    const projectId = decodeURIComponent(match[1] as string);
+    return projectId.includes('/') || projectId.length === 0 ? null : projectId; // no encoded slashes
   } catch {
     return null;
   }
 }
 
 /** Everything between "this request is on the route" and the reply; never throws. */
-async function answer(r: Resolved, manager: ThumbnailManager, request: RecoveryRequest, dryRunValue: unknown, limitValue: unknown): Promise<RecoveryReply> {
+async function answer(r: Resolved, manager: ThumbnailManager, request: RecoveryRequest, check: () => RecoveryReply | undefined, dryRunValue: unknown, limitValue: unknown): Promise<RecoveryReply> {
   const id = correlationId();
-  try {
-    if (r.authorize !== undefined) {
-      const verdict = await r.authorize(request);
-      if (verdict === 401) return fail(401, 'ERR_UNAUTHORIZED', 'Authentication required');
-      if (verdict !== true) return fail(403, 'ERR_FORBIDDEN', 'Not allowed');
-    }
-    const { dryRun, limit } = parseRecoveryQuery(dryRunValue, limitValue);
-    // Single flight: concurrent requests for the same project (and mode) share one run instead of
-    // rendering everything N times.
-    const key = `${request.projectId}\u0000${dryRun}`;
-    let run = r.inFlight.get(key);
-    if (run === undefined) {
-      run = manager.regenerateMissing({ projectId: request.projectId, dryRun, limit }).finally(() => r.inFlight.delete(key));
-      r.inFlight.set(key, run);
-    }
-    const { durationMs, ...report } = await run;
-    // The backend's clients read `processingTime`: the report's `durationMs` under its HTTP name.
-    return { status: 200, body: { success: true, data: { ...report, processingTime: durationMs } } };
-  } catch (error) {
-    // The caller's own mistake is safe to explain; anything else stays in the logs.
-    if (isInvalidOptionError(error)) return fail(400, error.code, error.message);
+  const internal = (error: unknown): RecoveryReply => {
     try {
       r.logger.error('Thumbnail recovery failed', { correlationId: id, err: error, projectId: request.projectId });
     } catch {
       // A broken logger must not turn a 500 into a crash.
     }
     return fail(500, 'ERR_INTERNAL', 'Thumbnail recovery failed; see the server logs', { correlationId: id });
+  };
+  try {
+    // Nothing about the request is answered before it is authorised (not even a 400 or a 405).
+    if (r.authorize !== undefined) {
+      const verdict = await r.authorize(request);
+      if (verdict === 401) return fail(401, 'ERR_UNAUTHORIZED', 'Authentication required');
+      if (verdict !== true) return fail(403, 'ERR_FORBIDDEN', 'Not allowed');
+    }
+  } catch (error) {
+    return internal(error);
   }
+  const early = check();
+  if (early !== undefined) return early;
+  let query: { dryRun: boolean; limit: number };
+  try {
+    query = parseRecoveryQuery(dryRunValue, limitValue);
+  } catch (error) {
+    // The caller's own mistake in the query is safe to explain.
+    if (isInvalidOptionError(error)) return fail(400, error.code, error.message);
+    return internal(error);
+  }
+  try {
+    const { dryRun, limit } = query;
+    // Single flight: concurrent identical requests for a project share one run instead of rendering
+    // everything N times.
+    const key = `${request.projectId}\u0000${dryRun}\u0000${limit}`;
+    let run = r.inFlight.get(key);
+    if (run === undefined) {
+      run = manager.regenerateMissing({ projectId: request.projectId, dryRun, limit }).finally(() => r.inFlight.delete(key));
+      r.inFlight.set(key, run);
+    }
+    const { durationMs, failures, ...report } = await run;
+    // Per-item failures keep their code; their messages (which can hold credentials and paths) go
+    // to the logger under this reply's correlation id.
+    if (failures.length > 0) {
+      try {
+        r.logger.error('Thumbnail recovery: some thumbnails failed', { correlationId: id, err: failures, projectId: request.projectId });
+      } catch {
+        // ignore
+      }
+    }
+    const safeFailures = failures.map((f) => ({ segmentationId: f.segmentationId, code: f.code, attempts: f.attempts, retriable: f.retriable, message: 'Thumbnail generation failed; see the server logs' }));
+    // The backend's clients read `processingTime`: the report's `durationMs` under its HTTP name.
+    return { status: 200, body: { success: true, data: { ...report, failures: safeFailures, processingTime: durationMs, ...(failures.length > 0 ? { correlationId: id } : {}) } } };
+  } catch (error) {
+    return internal(error);
+  }
+}
+
+/** A reply's JSON, or `undefined` when `respond` produced something that cannot be sent. */
+function serialise(reply: RecoveryReply): { status: number; text: string } | undefined {
+  try {
+    if (typeof reply !== 'object' || reply === null || !Number.isInteger(reply.status) || reply.status < 200 || reply.status > 599) return undefined;
+    const text = JSON.stringify(reply.body);
+    return typeof text === 'string' ? { status: reply.status, text } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last resort when a reply cannot be serialised: generic, logged. */
+function unsendable(r: Resolved, request: RecoveryRequest | undefined): { status: number; text: string } {
+  const id = correlationId();
+  try {
+    r.logger.error('Thumbnail recovery: respond() returned a reply that cannot be sent', { correlationId: id, err: undefined, projectId: request?.projectId });
+  } catch {
+    // ignore
+  }
+  return { status: 500, text: JSON.stringify({ success: false, error: { code: 'ERR_INTERNAL', message: 'Thumbnail recovery failed; see the server logs', correlationId: id } }) };
 }
 
 function shape(r: Resolved, reply: RecoveryReply, request: RecoveryRequest | undefined): RecoveryReply {
@@ -189,23 +241,39 @@ function shape(r: Resolved, reply: RecoveryReply, request: RecoveryRequest | und
  */
 export function createRecoveryHandler(manager: ThumbnailManager, options: RecoveryEndpointOptions = {}): (request: Request) => Promise<Response> {
   const r = resolve(options);
-  const json = (reply: RecoveryReply, headers: Record<string, string> = {}): Response => Response.json(reply.body, { status: reply.status, headers });
+  const send = (reply: RecoveryReply, request: RecoveryRequest | undefined, headers: Record<string, string> = {}): Response => {
+    const out = serialise(shape(r, reply, request)) ?? unsendable(r, request);
+    return new Response(out.text, { status: out.status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
+  };
   return async (raw) => {
     let url: URL;
     try {
       url = new URL(raw.url);
     } catch {
-      return json(shape(r, fail(400, 'ERR_BAD_REQUEST', 'Malformed URL'), undefined));
+      return send(fail(400, 'ERR_BAD_REQUEST', 'Malformed URL'), undefined);
     }
     const projectId = projectFrom(r, url.pathname);
-    if (projectId === undefined) return json(shape(r, fail(404, 'ERR_NOT_FOUND', 'Not found'), undefined));
-    if (projectId === null) return json(shape(r, fail(400, 'ERR_BAD_REQUEST', 'Malformed project id in the path'), undefined));
-    if (raw.method !== 'POST') return json(shape(r, fail(405, 'ERR_METHOD_NOT_ALLOWED', 'Use POST'), undefined), { allow: 'POST' });
+    if (projectId === undefined) return send(fail(404, 'ERR_NOT_FOUND', 'Not found'), undefined);
     const headers: Record<string, string> = {};
     raw.headers.forEach((value, name) => (headers[name] = value));
-    const request: RecoveryRequest = { method: raw.method, path: url.pathname, headers, projectId, raw };
-    const reply = await answer(r, manager, request, url.searchParams.get('dryRun') ?? undefined, url.searchParams.get('limit') ?? undefined);
-    return json(shape(r, reply, request));
+    const request: RecoveryRequest = { method: raw.method, path: url.pathname, headers, projectId: projectId ?? '', raw };
+    let allow: Record<string, string> = {};
+    const reply = await answer(
+      r,
+      manager,
+      request,
+      () => {
+        if (projectId === null) return fail(400, 'ERR_BAD_REQUEST', 'Malformed project id in the path');
+        if (raw.method !== 'POST') {
+          allow = { allow: 'POST' };
+          return fail(405, 'ERR_METHOD_NOT_ALLOWED', 'Use POST');
+        }
+        return undefined;
+      },
+      url.searchParams.getAll('dryRun').length > 1 ? url.searchParams.getAll('dryRun') : (url.searchParams.get('dryRun') ?? undefined),
+      url.searchParams.getAll('limit').length > 1 ? url.searchParams.getAll('limit') : (url.searchParams.get('limit') ?? undefined),
+    );
+    return send(reply, request, allow);
   };
 }
 
@@ -245,12 +313,13 @@ export function createRecoveryMiddleware(
       next();
       return;
     }
-    const write = (reply: RecoveryReply): void => {
+    const write = (reply: RecoveryReply, request: RecoveryRequest | undefined): void => {
+      const out = serialise(shape(r, reply, request)) ?? unsendable(r, request);
       try {
         if (res.headersSent === true) throw new Error('Cannot answer the thumbnail recovery: headers were already sent');
-        res.statusCode = reply.status;
+        res.statusCode = out.status;
         res.setHeader('content-type', 'application/json; charset=utf-8');
-        res.end(JSON.stringify(reply.body));
+        res.end(out.text);
       } catch (error) {
         if (res.headersSent !== true) next(error);
         else {
@@ -262,10 +331,6 @@ export function createRecoveryMiddleware(
         }
       }
     };
-    if (projectId === null) {
-      write(shape(r, fail(400, 'ERR_BAD_REQUEST', 'Malformed project id in the path'), undefined));
-      return;
-    }
     let query: URLSearchParams;
     try {
       query = new URL(target, 'http://localhost').searchParams;
@@ -275,7 +340,8 @@ export function createRecoveryMiddleware(
     const fromObject = typeof req.query === 'object' && req.query !== null ? (req.query as Record<string, unknown>) : {};
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : (value as string | undefined);
-    const request: RecoveryRequest = { method: 'POST', path, headers, projectId, raw: req };
-    void answer(r, manager, request, fromObject['dryRun'] ?? query.get('dryRun') ?? undefined, fromObject['limit'] ?? query.get('limit') ?? undefined).then((reply) => write(shape(r, reply, request)));
+    const request: RecoveryRequest = { method: 'POST', path, headers, projectId: projectId ?? '', raw: req };
+    const pick = (name: string): unknown => fromObject[name] ?? (query.getAll(name).length > 1 ? query.getAll(name) : (query.get(name) ?? undefined));
+    void answer(r, manager, request, () => (projectId === null ? fail(400, 'ERR_BAD_REQUEST', 'Malformed project id in the path') : undefined), pick('dryRun'), pick('limit')).then((reply) => write(reply, request));
   };
 }

@@ -26,6 +26,7 @@ interface AttemptState {
 }
 
 const EXTENSIONS = { jpeg: 'jpg', webp: 'webp', png: 'png' } as const;
+const OWN_EXTENSIONS: readonly string[] = ['jpg', 'webp', 'png'];
 
 /**
  * Generates segmentation thumbnails reliably: every generation runs under a `RetryService`, a
@@ -69,6 +70,7 @@ export class ThumbnailManager {
     for (const method of ['getSegmentation', 'saveThumbnail', 'findMissingThumbnails'] as const) {
       if (typeof repository?.[method] !== 'function') throw new InvalidOptionError('repository', `a SegmentationRepository (missing ${method}())`, repository);
     }
+    if (options.storage?.delete !== undefined && typeof options.storage.delete !== 'function') throw new InvalidOptionError('storage.delete', 'a function or undefined', options.storage.delete);
     if (options.imageStorage !== undefined && typeof options.imageStorage?.get !== 'function') {
       throw new InvalidOptionError('imageStorage', 'an object with get()', options.imageStorage);
     }
@@ -85,7 +87,8 @@ export class ThumbnailManager {
     this.#keyFor = keyFor ?? ((record, ext) => `thumbnails/${record.projectId}/${record.id}.${ext}`);
     this.#ownsKey =
       optionalFunction('ownsKey', options.ownsKey) ??
-      (keyFor === undefined ? (key, record) => key.startsWith(`thumbnails/${record.projectId}/`) && /^[^/]+\.(?:jpg|webp|png)$/.test(key.slice(`thumbnails/${record.projectId}/`.length)) : () => false);
+      // The default layout's keys of this very record: never another record's live thumbnail.
+      (keyFor === undefined ? (key, record) => OWN_EXTENSIONS.some((ext) => key === `thumbnails/${record.projectId}/${record.id}.${ext}`) : () => false);
     this.#batchSize = integer('batchSize', options.batchSize ?? 100, 1);
     this.#clock = options.clock ?? systemClock;
   }
@@ -315,7 +318,7 @@ export class ThumbnailManager {
     await this.#io(attempt, signal, (s) => this.#repository.saveThumbnail(id, info, { signal: s }));
     const previous = record.thumbnailKey;
     // Only a thumbnail this manager owns is deleted — never the source image, never a foreign key.
-    if (previous !== undefined && previous !== key && previous !== record.imageKey && this.#storage.delete !== undefined && this.#owns(previous, record)) {
+    if (previous !== undefined && previous !== key && previous !== record.imageKey && typeof this.#storage.delete === 'function' && this.#owns(previous, record)) {
       const remove = this.#storage.delete.bind(this.#storage);
       await this.#io(attempt, signal, (s) => remove(previous, { signal: s })).catch(() => {
         this.#staleDeletesFailed++;

@@ -190,3 +190,66 @@ describe('recovery endpoint: safe to expose', () => {
     expect(body.ok).toBe(true);
   });
 });
+
+describe('recovery endpoint: found by the adversarial review', () => {
+  it('per-item failure messages never reach the client (only codes); the details go to the logger', async () => {
+    const { storage, repository } = await project(2);
+    repository.getSegmentation = () => Promise.reject(new Error('connect ECONNREFUSED postgres://admin:s3cret@10.0.0.5:5432/prod at /srv/app/db.js'));
+    const manager = new ThumbnailManager({ storage, repository, retry: { maxAttempts: 1 } });
+    const logged: unknown[] = [];
+    const base = await listen(serveWeb(createRecoveryHandler(manager, { logger: { error: (_m, f) => void logged.push(f) } })));
+    const response = await fetch(`${base}/api/projects/p1/regenerate-thumbnails`, { method: 'POST' });
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    expect(text).not.toContain('s3cret');
+    expect(text).not.toContain('/srv/app');
+    expect((JSON.parse(text) as { data: { failures: Array<{ code: string }> } }).data.failures.map((f) => f.code)).toEqual(['ERR_BULWARK_RETRY_EXHAUSTED', 'ERR_BULWARK_RETRY_EXHAUSTED']);
+    expect(JSON.stringify(logged)).toContain('s3cret');
+  });
+
+  it('single flight is per project, mode and limit', async () => {
+    const { manager } = await setup();
+    const base = await listen(serveWeb(createRecoveryHandler(manager)));
+    const [one, all] = await Promise.all([
+      fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=true&limit=1`, { method: 'POST' }).then((r) => r.json() as Promise<{ data: { segmentationIds: string[] } }>),
+      fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=true&limit=1000`, { method: 'POST' }).then((r) => r.json() as Promise<{ data: { segmentationIds: string[] } }>),
+    ]);
+    expect(one.data.segmentationIds).toHaveLength(1);
+    expect(all.data.segmentationIds).toHaveLength(4);
+  });
+
+  it('a respond() that returns something unsendable is a generic 500, never a stack trace', async () => {
+    const { manager } = await setup();
+    const bad = [() => undefined, () => ({ status: 99, body: {} }), () => ({ status: 200, body: 1n })];
+    for (const respond of bad) {
+      const base = await listen(serveWeb(createRecoveryHandler(manager, { respond: respond as never, logger: { error: () => undefined } })));
+      const response = await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=true`, { method: 'POST' });
+      expect(response.status).toBe(500);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('ERR_INTERNAL');
+      const app = express();
+      app.use(createRecoveryMiddleware(manager, { respond: respond as never, logger: { error: () => undefined } }));
+      const expressBase = await listen(http.createServer(app));
+      const viaExpress = await fetch(`${expressBase}/api/projects/p1/regenerate-thumbnails?dryRun=true`, { method: 'POST' });
+      expect(viaExpress.status).toBe(500);
+      expect(await viaExpress.text()).not.toContain('at ');
+    }
+  });
+
+  it('authorize runs before any other answer (no 400 or 405 for an unauthenticated caller); arrays and encoded slashes are 400s', async () => {
+    const { manager } = await setup();
+    let calls = 0;
+    const base = await listen(serveWeb(createRecoveryHandler(manager, { authorize: (request) => { calls++; return request.headers['authorization'] === 'ok' ? true : 401; } })));
+    expect((await fetch(`${base}/api/projects/%/regenerate-thumbnails`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${base}/api/projects/p1/regenerate-thumbnails`)).status).toBe(401);
+    expect(calls).toBe(2);
+    const ok = { method: 'POST', headers: { authorization: 'ok' } };
+    expect((await fetch(`${base}/api/projects/%/regenerate-thumbnails`, ok)).status).toBe(400);
+    expect((await fetch(`${base}/api/projects/p1%2Fx/regenerate-thumbnails`, ok)).status).toBe(400);
+    expect((await fetch(`${base}/api/projects/p1/regenerate-thumbnails?limit=1&limit=2`, ok)).status).toBe(400);
+    const app = express();
+    app.set('query parser', 'extended'); // `limit[]=5` becomes an array
+    app.use(createRecoveryMiddleware(manager));
+    const expressBase = await listen(http.createServer(app));
+    expect((await fetch(`${expressBase}/api/projects/p1/regenerate-thumbnails?limit[]=5`, { method: 'POST' })).status).toBe(400);
+  });
+});

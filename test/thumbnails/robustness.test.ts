@@ -171,3 +171,36 @@ describe("invalidPolygons: 'skip'", () => {
     await expect(renderThumbnail(image, 'nope' as never, { invalidPolygons: 'skip' })).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_POLYGON' });
   });
 });
+
+describe('thumbnails: found by the adversarial review', () => {
+  it('a symbolic link on the way never gets folders created outside the root', async () => {
+    const { mkdtempSync, mkdirSync, symlinkSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { FileSystemStorage } = await import('../../src/thumbnails/index.js');
+    const base = mkdtempSync(join(tmpdir(), 'bulwark-mkdir-'));
+    mkdirSync(join(base, 'root'));
+    mkdirSync(join(base, 'outside'));
+    symlinkSync(join(base, 'outside'), join(base, 'root', 'link'));
+    const storage = new FileSystemStorage({ root: join(base, 'root') });
+    await expect(storage.put('link/deep/er/x.png', new Uint8Array([1]), { contentType: 'image/png' })).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_STORAGE_KEY' });
+    expect(existsSync(join(base, 'outside', 'deep'))).toBe(false);
+  });
+
+  it("the default ownsKey owns this record's own key only: another record's live thumbnail is never deleted", async () => {
+    const { project } = await import('../helpers/project.js');
+    const { ThumbnailManager } = await import('../../src/thumbnails/index.js');
+    const { storage, repository, ids } = await project(2);
+    const [a, b] = ids as [string, string];
+    await storage.put(`thumbnails/p1/${b}.jpg`, new Uint8Array([1]), { contentType: 'image/jpeg' });
+    await repository.saveThumbnail(a, { key: `thumbnails/p1/${b}.jpg`, width: 1, height: 1, format: 'jpeg', bytes: 1 });
+    await new ThumbnailManager({ storage, repository, width: 16, height: 16, format: 'webp' }).generate(a);
+    expect(await storage.exists(`thumbnails/p1/${b}.jpg`)).toBe(true);
+  });
+
+  it('a storage whose delete is not a function is refused at construction, not after a successful write', async () => {
+    const { MemoryRepository, MemoryStorage, ThumbnailManager } = await import('../../src/thumbnails/index.js');
+    const storage = Object.assign(new MemoryStorage(), { delete: null });
+    expect(() => new ThumbnailManager({ storage: storage as never, repository: new MemoryRepository() })).toThrow('Expected `storage.delete` to be a function or undefined');
+  });
+});

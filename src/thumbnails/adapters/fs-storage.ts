@@ -82,6 +82,19 @@ export class FileSystemStorage implements ThumbnailStorage {
   async put(key: string, data: Uint8Array, _meta: { readonly contentType: string }): Promise<void> {
     const path = this.pathOf(key);
     const folder = dirname(path);
+    // Check the nearest folder that exists before creating any: a symbolic link on the way must not
+    // get folders made outside the root.
+    let existing = folder;
+    for (;;) {
+      try {
+        await stat(existing);
+        break;
+      } catch (error) {
+        if (!isCode(error, 'ENOENT') || existing === this.root || dirname(existing) === existing) break;
+        existing = dirname(existing);
+      }
+    }
+    await this.#contained(key, existing);
     await mkdir(folder, { recursive: true });
     await this.#contained(key, folder);
     const temp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
