@@ -21,6 +21,8 @@ export { renderThumbnail } from './render.js';
 export type { RenderedThumbnail } from './render.js';
 export type { ThumbnailColors, ThumbnailRenderOptions } from './options.js';
 export { validatePolygons } from './polygon-validation.js';
+export { fromBackendPolygons, fromCocoSegmentation } from './mappers.js';
+export type { BackendPolygon, CocoRle, CocoSegmentation, PointLike } from './mappers.js';
 export type { SkippedPolygon } from './polygon-validation.js';
 export { decodeBmp, isBmp } from './bmp.js';
 export type { RawImage } from './bmp.js';
