@@ -25,20 +25,35 @@ interface Edge {
   y1: number;
   /** dx/dy */
   slope: number;
+  /** 0 for the outer ring (even-odd); +1/-1 for a hole edge going down/up (winding, for the union of holes). */
+  wind: number;
+}
+
+/** Twice the signed area of a flat ring (its orientation). */
+function orientation(ring: readonly number[]): number {
+  let area = 0;
+  const n = ring.length / 2;
+  for (let i = 0, j = n - 1; i < n; j = i++) area += (ring[j * 2] as number) * (ring[i * 2 + 1] as number) - (ring[i * 2] as number) * (ring[j * 2 + 1] as number);
+  return area;
 }
 
 /**
- * Fills `rings` together with the even-odd rule, anti-aliased, into `coverage` (0..1 per pixel,
- * `width × height`), touching only the rows it covers; returns that row range.
- * A scanline rasteriser with an active-edge list: cost grows with edges crossing each row, not with
- * all edges, and a 300² fill of 4 000 edges takes well under a millisecond.
+ * Fills one object — `rings[0]` its outer contour, the rest its holes — anti-aliased, into `coverage`
+ * (0..1 per pixel, `width × height`), touching only the rows it covers; returns that row range.
+ * The outer contour fills with the even-odd rule (a self-intersecting contour's overlaps are cut, the
+ * documented rule); the holes are subtracted **as a union** (nonzero winding over holes all turned
+ * the same way), so where two holes overlap the overlap stays cut out. A scanline rasteriser with an
+ * active-edge list: cost grows with edges crossing each row, not with all edges.
  */
-function fillEvenOdd(rings: readonly number[][], width: number, height: number, coverage: Float32Array): [number, number] {
+function fillObject(rings: readonly number[][], width: number, height: number, coverage: Float32Array): [number, number] {
   const edges: Edge[] = [];
   let minY = Infinity;
   let maxY = -Infinity;
-  for (const ring of rings) {
+  for (let r = 0; r < rings.length; r++) {
+    const ring = rings[r] as number[];
     const n = ring.length / 2;
+    // Holes all counted the same way round, whatever their stored orientation.
+    const sign = r === 0 ? 0 : orientation(ring) >= 0 ? 1 : -1;
     for (let i = 0, j = n - 1; i < n; j = i++) {
       const ax = ring[j * 2] as number;
       const ay = ring[j * 2 + 1] as number;
@@ -46,7 +61,8 @@ function fillEvenOdd(rings: readonly number[][], width: number, height: number, 
       const by = ring[i * 2 + 1] as number;
       if (ay === by) continue;
       const top = ay < by;
-      const e: Edge = top ? { x0: ax, y0: ay, y1: by, slope: (bx - ax) / (by - ay) } : { x0: bx, y0: by, y1: ay, slope: (ax - bx) / (ay - by) };
+      const wind = sign * (top ? 1 : -1);
+      const e: Edge = top ? { x0: ax, y0: ay, y1: by, slope: (bx - ax) / (by - ay), wind } : { x0: bx, y0: by, y1: ay, slope: (ax - bx) / (ay - by), wind };
       edges.push(e);
       if (e.y0 < minY) minY = e.y0;
       if (e.y1 > maxY) maxY = e.y1;
@@ -58,6 +74,7 @@ function fillEvenOdd(rings: readonly number[][], width: number, height: number, 
   edges.sort((a, b) => a.y0 - b.y0);
   let next = 0;
   let active: Edge[] = [];
+  const crossings: Array<{ x: number; wind: number }> = [];
   const xs: number[] = [];
   const weight = 1 / SUBSAMPLES;
   for (let row = rowStart; row <= rowEnd; row++) {
@@ -67,9 +84,23 @@ function fillEvenOdd(rings: readonly number[][], width: number, height: number, 
       while (next < edges.length && (edges[next] as Edge).y0 <= sy) active.push(edges[next++] as Edge);
       if (active.length === 0) continue;
       active = active.filter((e) => e.y1 > sy);
+      crossings.length = 0;
+      for (const e of active) if (e.y0 <= sy) crossings.push({ x: e.x0 + (sy - e.y0) * e.slope, wind: e.wind });
+      crossings.sort((a, b) => a.x - b.x);
+      // Spans where the point is inside the outer contour (parity) and inside no hole (winding 0).
       xs.length = 0;
-      for (const e of active) if (e.y0 <= sy) xs.push(e.x0 + (sy - e.y0) * e.slope);
-      xs.sort((a, b) => a - b);
+      let outer = false;
+      let holes = 0;
+      let open = false;
+      for (const c of crossings) {
+        if (c.wind === 0) outer = !outer;
+        else holes += c.wind;
+        const inside = outer && holes === 0;
+        if (inside !== open) {
+          xs.push(c.x);
+          open = inside;
+        }
+      }
       for (let k = 0; k + 1 < xs.length; k += 2) {
         const xa = Math.max(0, xs[k] as number);
         const xb = Math.min(width, xs[k + 1] as number);
@@ -164,7 +195,7 @@ function blend(canvas: Canvas, coverage: Float32Array, rows: [number, number], c
 }
 
 /**
- * @internal Draws an overlay onto the canvas in place: each fill group (even-odd), then each stroke
+ * @internal Draws an overlay onto the canvas in place: each object's fill (holes cut as a union), then each stroke
  * colour on top. Pure JavaScript on thumbnail-sized data, which is faster here than rendering an SVG
  * with librsvg and compositing it (the whole overlay of ~20 polygons costs about a millisecond).
  */
@@ -172,7 +203,7 @@ export function drawOverlay(canvas: Canvas, overlay: Overlay, fillOpacity: numbe
   const { width, height } = canvas;
   const coverage = new Float32Array(width * height);
   for (const fill of overlay.fills) {
-    const rows = fillEvenOdd(fill.rings, width, height, coverage);
+    const rows = fillObject(fill.rings, width, height, coverage);
     if (rows[1] >= rows[0]) blend(canvas, coverage, rows, fill.color, fillOpacity);
   }
   for (const stroke of overlay.strokes) {

@@ -204,3 +204,23 @@ describe('thumbnails: found by the adversarial review', () => {
     expect(() => new ThumbnailManager({ storage: storage as never, repository: new MemoryRepository() })).toThrow('Expected `storage.delete` to be a function or undefined');
   });
 });
+
+describe('holes are subtracted as a union', () => {
+  it('where two holes of one object overlap, the overlap stays cut out (0.1 refilled it with even-odd)', async () => {
+    const { renderThumbnail } = await import('../../src/thumbnails/index.js');
+    const { solid, decode } = await import('../helpers/images.js');
+    const image = await solid(40, 40, [0, 0, 0], 'png');
+    const sq = (x0: number, y0: number, x1: number, y1: number) => [{ x: x0, y: y0 }, { x: x1, y: y0 }, { x: x1, y: y1 }, { x: x0, y: y1 }];
+    const polygons = [
+      { id: 'cell', type: 'external' as const, points: sq(2, 2, 38, 38) },
+      { type: 'internal' as const, parentId: 'cell', points: sq(10, 10, 25, 25) },
+      { type: 'internal' as const, parentId: 'cell', points: [...sq(18, 18, 32, 32)].reverse() }, // the other way round
+    ];
+    const out = await decode((await renderThumbnail(image, polygons, { width: 40, height: 40, format: 'png', strokeWidth: 0 })).data);
+    const red = (x: number, y: number): number => (out.at(x, y) as number[])[0] as number;
+    expect(red(5, 5)).toBeGreaterThan(60); // tissue
+    expect(red(13, 13)).toBeLessThan(10); // hole A only
+    expect(red(29, 29)).toBeLessThan(10); // hole B only
+    expect(red(21, 21)).toBeLessThan(10); // both holes: still a hole
+  });
+});
