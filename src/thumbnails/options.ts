@@ -211,13 +211,20 @@ export interface ThumbnailResult extends ThumbnailInfo {
 }
 
 /** Per-call options of `generate`: its `signal` cancels the generation (between attempts at once, and passed to storage and repository calls). */
-export type GenerateOptions = SignalOptions;
+export type GenerateOptions = SignalOptions & {
+  /**
+   * Render options for this call, over the manager's (`colors` merged key by key), e.g. another
+   * `format` or size. Validated before any work.
+   * @default the manager's render options
+   */
+  readonly render?: ThumbnailRenderOptions;
+};
 
 /**
  * Per-call options of `generateMany`: a `signal`, the `total` for percent and ETA when `ids` is not
  * an array, and the progress callbacks, documented on `BatchProcessorOptions`.
  */
-export type GenerateManyOptions = BatchRunOptions & Pick<BatchProcessorOptions, 'onProgress' | 'progressIntervalMs' | 'onBatchComplete'>;
+export type GenerateManyOptions = BatchRunOptions & Pick<BatchProcessorOptions, 'onProgress' | 'progressIntervalMs' | 'onBatchComplete'> & Pick<GenerateOptions, 'render'>;
 
 /** One thumbnail that could not be generated, as reported by `regenerateMissing`. */
 export interface RegenerationFailure {

@@ -11,7 +11,7 @@ import { AttemptTimeoutError } from '../errors/attempt-timeout-error.js';
 import { integer, number, oneOf, optionalBoolean, optionalFunction, optionalSignal } from '../internal/validate.js';
 import type { RetryOutcome } from '../retry/retry.js';
 import { isRetryService, RetryService } from '../retry/retry-service.js';
-import type { GenerateManyOptions, GenerateOptions, RegenerationFailure, RegenerationReport, ThumbnailManagerOptions, ThumbnailMetrics, ThumbnailResult } from './options.js';
+import type { GenerateManyOptions, GenerateOptions, RegenerationFailure, RegenerationReport, ThumbnailManagerOptions, ThumbnailMetrics, ThumbnailRenderOptions, ThumbnailResult } from './options.js';
 import type { SegmentationRecord, SegmentationRepository, ThumbnailInfo, ThumbnailStorage } from './ports.js';
 import { render, type RenderedThumbnail } from './render.js';
 import { resolveRenderOptions, type ResolvedRenderOptions } from './render-options.js';
@@ -48,6 +48,7 @@ export class ThumbnailManager {
   readonly #manager: ConcurrencyManager;
   readonly #retry: RetryService;
   readonly #render: ResolvedRenderOptions;
+  readonly #renderInput: ThumbnailRenderOptions;
   readonly #kind: 'segmentation' | 'image';
   readonly #keyFor: (record: SegmentationRecord, extension: string) => string;
   readonly #ownsKey: (key: string, record: SegmentationRecord) => boolean;
@@ -81,6 +82,7 @@ export class ThumbnailManager {
     this.#manager = isConcurrencyManager(concurrency) ? concurrency : new ConcurrencyManager({ concurrency: integer('concurrency', concurrency, 1) });
     this.#retry = isRetryService(options.retry) ? options.retry : new RetryService(options.logger === undefined ? (options.retry ?? {}) : { ...options.retry, logger: options.logger });
     this.#render = resolveRenderOptions(options);
+    this.#renderInput = options;
     this.#kind = oneOf('kind', options.kind ?? 'segmentation', ['segmentation', 'image']);
     this.#ioTimeoutMs = number('ioTimeoutMs', options.ioTimeoutMs ?? 30_000, 1, Number.MAX_SAFE_INTEGER);
     const keyFor = optionalFunction('keyFor', options.keyFor);
@@ -108,9 +110,11 @@ export class ThumbnailManager {
    */
   generate(segmentationId: string, options?: GenerateOptions): Promise<ThumbnailResult> {
     let signal: AbortSignal | undefined;
+    let renderOptions: ResolvedRenderOptions;
     try {
       if (typeof segmentationId !== 'string' || segmentationId.length === 0) throw new InvalidOptionError('segmentationId', 'a non-empty string', segmentationId);
       signal = optionalSignal('signal', options?.signal);
+      renderOptions = this.#renderFor(options?.render);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -120,7 +124,7 @@ export class ThumbnailManager {
     return this.#manager.run(
       () =>
         this.#account(
-          this.#retry.executeWithOutcome(({ attempt, signal }) => this.#attempt(segmentationId, attempt, state, signal), { ...runOptions, operation: `Generating thumbnail for segmentation ${segmentationId}` }, outcome),
+          this.#retry.executeWithOutcome(({ attempt, signal }) => this.#attempt(segmentationId, attempt, state, signal, renderOptions), { ...runOptions, operation: `Generating thumbnail for segmentation ${segmentationId}` }, outcome),
           outcome,
         ),
       runOptions,
@@ -134,7 +138,9 @@ export class ThumbnailManager {
    */
   generateMany(segmentationIds: BatchInput<string>, options: GenerateManyOptions = {}): Promise<BatchReport<string, ThumbnailResult>> {
     let processor: BatchProcessor;
+    let renderOptions: ResolvedRenderOptions;
     try {
+      renderOptions = this.#renderFor(options.render);
       processor = new BatchProcessor({
         concurrency: this.#manager,
         batchSize: this.#batchSize,
@@ -156,7 +162,7 @@ export class ThumbnailManager {
         state = {};
         states.set(context.index, state);
       }
-      const result = await this.#attempt(id, context.attempt, state, context.signal);
+      const result = await this.#attempt(id, context.attempt, state, context.signal, renderOptions);
       states.delete(context.index);
       return result;
     };
@@ -292,7 +298,15 @@ export class ThumbnailManager {
     });
   }
 
-  async #attempt(id: string, attempt: number, state: AttemptState, signal: AbortSignal): Promise<ThumbnailResult> {
+  /** The manager's render options, or this call's over them (validated now, before any work). */
+  #renderFor(render: ThumbnailRenderOptions | undefined): ResolvedRenderOptions {
+    if (render === undefined) return this.#render;
+    if (typeof render !== 'object' || render === null) throw new InvalidOptionError('render', 'render options (an object)', render);
+    const base = this.#renderInput;
+    return resolveRenderOptions({ ...base, ...render, colors: { ...base.colors, ...render.colors, classes: { ...base.colors?.classes, ...render.colors?.classes } } });
+  }
+
+  async #attempt(id: string, attempt: number, state: AttemptState, signal: AbortSignal, renderOptions: ResolvedRenderOptions): Promise<ThumbnailResult> {
     state.startedAt ??= this.#clock.now();
     if (state.record === undefined) {
       const record = await this.#io(attempt, signal, (s) => this.#repository.getSegmentation(id, { signal: s }));
@@ -302,10 +316,10 @@ export class ThumbnailManager {
     const record = state.record;
     // Computed once per generation: a non-deterministic `keyFor` plus a failed write must not record a
     // key that was never written.
-    const key = (state.key ??= validateKey(this.#keyFor(record, EXTENSIONS[this.#render.format])));
+    const key = (state.key ??= validateKey(this.#keyFor(record, EXTENSIONS[renderOptions.format])));
     if (state.rendered === undefined) {
       const image = await this.#io(attempt, signal, (s) => this.#images.get(record.imageKey, { signal: s }));
-      state.rendered = await render(image, this.#kind === 'segmentation' ? record.polygons : undefined, this.#render);
+      state.rendered = await render(image, this.#kind === 'segmentation' ? record.polygons : undefined, renderOptions);
     }
     const rendered = state.rendered;
     if (state.stored !== true) {

@@ -224,3 +224,21 @@ describe('holes are subtracted as a union', () => {
     expect(red(21, 21)).toBeLessThan(10); // both holes: still a hole
   });
 });
+
+describe('render options per call', () => {
+  it('generate(id, { render }) overrides the manager for that call only; bad ones reject before any work', async () => {
+    const { project } = await import('../helpers/project.js');
+    const { ThumbnailManager } = await import('../../src/thumbnails/index.js');
+    const { storage, repository, ids } = await project(2);
+    const manager = new ThumbnailManager({ storage, repository, width: 32, height: 32, format: 'jpeg' });
+    const webp = await manager.generate(ids[0] as string, { render: { format: 'webp', width: 16, height: 16 } });
+    expect(webp).toMatchObject({ format: 'webp', key: expect.stringMatching(/\.webp$/) });
+    expect(Math.max(webp.width, webp.height)).toBe(16);
+    const plain = await manager.generate(ids[1] as string);
+    expect(plain).toMatchObject({ format: 'jpeg' });
+    expect(Math.max(plain.width, plain.height)).toBe(32);
+    await expect(manager.generate(ids[1] as string, { render: { width: 0 } })).rejects.toMatchObject({ code: 'ERR_BULWARK_INVALID_OPTION', option: 'width' });
+    const many = await manager.generateMany(ids, { render: { format: 'png' } });
+    expect(many.results.map((r) => r?.format)).toEqual(['png', 'png']);
+  });
+});
