@@ -61,6 +61,23 @@ export interface ThumbnailRenderOptions {
    */
   readonly colors?: ThumbnailColors;
   /**
+   * Tint holes with this colour (at `fillOpacity`) instead of cutting them out — the segmentation
+   * backend's look (blue holes over red tissue). `undefined`: holes are cut out.
+   * @default undefined
+   */
+  readonly holeFill?: string;
+  /**
+   * Small discs on every vertex (after simplification to the output resolution), as editors show
+   * them. `radius` in output pixels (minimum `0.5`, default `2`), `color` (default `#FFFF00`).
+   * @default undefined (no markers)
+   */
+  readonly vertexMarkers?: { readonly radius?: number; readonly color?: string };
+  /**
+   * Discs on the first and last point of every polyline. Same shape as `vertexMarkers`.
+   * @default undefined (no markers)
+   */
+  readonly endMarkers?: { readonly radius?: number; readonly color?: string };
+  /**
    * Opacity of the fill inside external polygons (holes stay untouched). Range: `0` to `1`.
    * @default 0.4
    */

@@ -12,6 +12,9 @@ export interface Style {
   readonly fillOpacity: number;
   readonly strokeWidth: number;
   readonly tolerance: number;
+  readonly holeFill: string | undefined;
+  readonly vertexMarkers: { readonly radius: number; readonly color: string } | undefined;
+  readonly endMarkers: { readonly radius: number; readonly color: string } | undefined;
 }
 
 function colorOf(polygon: Polygon, style: Style): string {
@@ -27,6 +30,15 @@ function colorOf(polygon: Polygon, style: Style): string {
 export interface FillGroup {
   readonly color: string;
   readonly rings: readonly number[][];
+  /** Tint the holes with this colour instead of leaving them cut out. */
+  readonly holeColor: string | undefined;
+}
+
+/** @internal Discs of one colour and radius, at flat `[x0, y0, x1, y1, …]` points. */
+export interface MarkerGroup {
+  readonly color: string;
+  readonly radius: number;
+  readonly points: number[];
 }
 
 /** @internal Outlines of one colour: closed rings and open runs (polylines). */
@@ -40,6 +52,7 @@ export interface StrokeGroup {
 export interface Overlay {
   readonly fills: readonly FillGroup[];
   readonly strokes: readonly StrokeGroup[];
+  readonly markers: readonly MarkerGroup[];
 }
 
 /**
@@ -97,7 +110,7 @@ export function prepareOverlay(width: number, height: number, polygons: readonly
   const fills: FillGroup[] = [];
   if (style.fillOpacity > 0) {
     externals.forEach((ring, i) => {
-      fills.push({ color: colorOf(ring.polygon, style), rings: [ring.flat, ...(holes[i] ?? []).map((h) => h.flat)] });
+      fills.push({ color: colorOf(ring.polygon, style), rings: [ring.flat, ...(holes[i] ?? []).map((h) => h.flat)], holeColor: style.holeFill });
     });
   }
   const strokes = new Map<string, StrokeGroup>();
@@ -117,5 +130,24 @@ export function prepareOverlay(width: number, height: number, polygons: readonly
     for (const orphan of orphans) group(colorOf(orphan.polygon, style)).closed.push(orphan.flat);
     for (const line of lines) group(colorOf(line.polygon, style)).open.push(line.flat);
   }
-  return { fills, strokes: [...strokes.values()] };
+  const markers: MarkerGroup[] = [];
+  if (style.vertexMarkers !== undefined) {
+    const points: number[] = [];
+    externals.forEach((ring, i) => {
+      points.push(...ring.flat);
+      for (const hole of holes[i] ?? []) points.push(...hole.flat);
+    });
+    for (const orphan of orphans) points.push(...orphan.flat);
+    for (const line of lines) points.push(...line.flat);
+    markers.push({ ...style.vertexMarkers, points });
+  }
+  if (style.endMarkers !== undefined) {
+    const points: number[] = [];
+    for (const line of lines) {
+      const f = line.flat;
+      if (f.length >= 2) points.push(f[0] as number, f[1] as number, f[f.length - 2] as number, f[f.length - 1] as number);
+    }
+    markers.push({ ...style.endMarkers, points });
+  }
+  return { fills, strokes: [...strokes.values()], markers };
 }

@@ -45,7 +45,7 @@ function orientation(ring: readonly number[]): number {
  * the same way), so where two holes overlap the overlap stays cut out. A scanline rasteriser with an
  * active-edge list: cost grows with edges crossing each row, not with all edges.
  */
-function fillObject(rings: readonly number[][], width: number, height: number, coverage: Float32Array): [number, number] {
+function fillObject(rings: readonly number[][], width: number, height: number, coverage: Float32Array, holesOnly = false): [number, number] {
   const edges: Edge[] = [];
   let minY = Infinity;
   let maxY = -Infinity;
@@ -53,6 +53,7 @@ function fillObject(rings: readonly number[][], width: number, height: number, c
     const ring = rings[r] as number[];
     const n = ring.length / 2;
     // Holes all counted the same way round, whatever their stored orientation.
+    if (holesOnly && r === 0) continue;
     const sign = r === 0 ? 0 : orientation(ring) >= 0 ? 1 : -1;
     for (let i = 0, j = n - 1; i < n; j = i++) {
       const ax = ring[j * 2] as number;
@@ -95,7 +96,7 @@ function fillObject(rings: readonly number[][], width: number, height: number, c
       for (const c of crossings) {
         if (c.wind === 0) outer = !outer;
         else holes += c.wind;
-        const inside = outer && holes === 0;
+        const inside = holesOnly ? holes !== 0 : outer && holes === 0;
         if (inside !== open) {
           xs.push(c.x);
           open = inside;
@@ -205,11 +206,22 @@ export function drawOverlay(canvas: Canvas, overlay: Overlay, fillOpacity: numbe
   for (const fill of overlay.fills) {
     const rows = fillObject(fill.rings, width, height, coverage);
     if (rows[1] >= rows[0]) blend(canvas, coverage, rows, fill.color, fillOpacity);
+    if (fill.holeColor !== undefined && fill.rings.length > 1) {
+      const holeRows = fillObject(fill.rings, width, height, coverage, true);
+      if (holeRows[1] >= holeRows[0]) blend(canvas, coverage, holeRows, fill.holeColor, fillOpacity);
+    }
   }
   for (const stroke of overlay.strokes) {
     const rows: [number, number] = [height, -1];
     strokeSegments(stroke.closed, true, strokeWidth, width, height, coverage, rows);
     strokeSegments(stroke.open, false, strokeWidth, width, height, coverage, rows);
     if (rows[1] >= rows[0]) blend(canvas, coverage, rows, stroke.color, 1);
+  }
+  for (const marker of overlay.markers) {
+    const dots: number[][] = [];
+    for (let i = 0; i + 1 < marker.points.length; i += 2) dots.push([marker.points[i] as number, marker.points[i + 1] as number, marker.points[i] as number, marker.points[i + 1] as number]);
+    const rows: [number, number] = [height, -1];
+    strokeSegments(dots, false, marker.radius * 2, width, height, coverage, rows);
+    if (rows[1] >= rows[0]) blend(canvas, coverage, rows, marker.color, 1);
   }
 }

@@ -27,6 +27,12 @@ function color(name: string, value: unknown, fallback: string): string {
   throw new InvalidOptionError(name, 'a hex colour like "#FF0000"', value);
 }
 
+function marker(name: string, value: { readonly radius?: number; readonly color?: string } | undefined): { readonly radius: number; readonly color: string } | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw new InvalidOptionError(name, 'an object `{ radius?, color? }`', value);
+  return { radius: number(`${name}.radius`, value.radius ?? 2, 0.5, 50), color: color(`${name}.color`, value.color, '#FFFF00') };
+}
+
 /** @internal Validates render options once. */
 export function resolveRenderOptions(options: ThumbnailRenderOptions = {}): ResolvedRenderOptions {
   const classes = new Map<string, string>();
@@ -44,6 +50,9 @@ export function resolveRenderOptions(options: ThumbnailRenderOptions = {}): Reso
       fillOpacity: number('fillOpacity', options.fillOpacity ?? 0.4, 0, 1),
       strokeWidth: number('strokeWidth', options.strokeWidth ?? 2, 0, 50),
       tolerance: number('simplifyTolerance', options.simplifyTolerance ?? 0.3, 0, 5),
+      holeFill: options.holeFill === undefined ? undefined : color('holeFill', options.holeFill, ''),
+      vertexMarkers: marker('vertexMarkers', options.vertexMarkers),
+      endMarkers: marker('endMarkers', options.endMarkers),
     },
     maxPolygons: integer('maxPolygons', options.maxPolygons ?? 10_000, 0),
     invalidPolygons: oneOf('invalidPolygons', options.invalidPolygons ?? 'fail', ['fail', 'skip']),

@@ -179,7 +179,7 @@ describe('renderThumbnail: inputs', () => {
     const huge = circle(500, 500, 300, 200_000);
     const small = circle(500, 500, 300, 2_000);
     const t = { sx: 0.3, sy: 0.3, dx: 0, dy: 0, orientation: 1, rawWidth: 1000, rawHeight: 1000 };
-    const style = { external: '#FF0000', internal: '#0000FF', classes: new Map<string, string>(), fillOpacity: 0.4, strokeWidth: 2, tolerance: 0.3 };
+    const style = { external: '#FF0000', internal: '#0000FF', classes: new Map<string, string>(), fillOpacity: 0.4, strokeWidth: 2, tolerance: 0.3, holeFill: undefined, vertexMarkers: undefined, endMarkers: undefined };
     const points = (polygon: Polygon): number => (prepareOverlay(300, 300, [polygon], t, style).fills[0]?.rings[0]?.length ?? 0) / 2;
     // A circle of radius 90 output pixels needs a few dozen points at 0.3 px tolerance, not 200 000.
     expect(points(huge)).toBeLessThan(200);

@@ -242,3 +242,26 @@ describe('render options per call', () => {
     expect(many.results.map((r) => r?.format)).toEqual(['png', 'png']);
   });
 });
+
+describe("the segmentation backend's look, as options", () => {
+  it('holeFill tints holes instead of cutting them; vertex and end markers are drawn (decoded pixels)', async () => {
+    const { renderThumbnail } = await import('../../src/thumbnails/index.js');
+    const { solid, decode } = await import('../helpers/images.js');
+    const image = await solid(60, 60, [0, 0, 0], 'png');
+    const sq = (x0: number, y0: number, x1: number, y1: number) => [{ x: x0, y: y0 }, { x: x1, y: y0 }, { x: x1, y: y1 }, { x: x0, y: y1 }];
+    const polygons = [
+      { id: 'cell', type: 'external' as const, points: sq(4, 4, 40, 40) },
+      { type: 'internal' as const, parentId: 'cell', points: sq(14, 14, 30, 30) },
+      { type: 'external' as const, geometry: 'polyline' as const, points: [{ x: 45, y: 50 }, { x: 55, y: 50 }] },
+    ];
+    const base = { width: 60, height: 60, format: 'png' as const, strokeWidth: 0, fillOpacity: 1 };
+    const tinted = await decode((await renderThumbnail(image, polygons, { ...base, holeFill: '#0000FF' })).data);
+    expect(tinted.at(22, 22)).toEqual([0, 0, 255]); // the hole, tinted blue
+    expect(tinted.at(8, 8)).toEqual([255, 0, 0]); // the tissue, red
+    const marked = await decode((await renderThumbnail(image, polygons, { ...base, fillOpacity: 0, strokeWidth: 1, vertexMarkers: { radius: 2, color: '#00FF00' }, endMarkers: { radius: 3, color: '#FFFFFF' } })).data);
+    expect(marked.at(4, 4)).toEqual([0, 255, 0]); // a vertex of the cell
+    expect(marked.at(45, 50)).toEqual([255, 255, 255]); // the polyline's first point
+    expect(marked.at(20, 10)).toEqual([0, 0, 0]); // inside, no fill
+    await expect(renderThumbnail(image, polygons, { holeFill: 'blue' })).rejects.toMatchObject({ option: 'holeFill' });
+  });
+});
