@@ -1,6 +1,7 @@
 import { clipPolyline, clipRing, type Rect } from './clip.js';
 import type { Polygon } from './ports.js';
 import { pointInRing, ringArea } from './rings.js';
+import type { Budget } from './budget.js';
 import { mapAndSimplify } from './simplify.js';
 import type { Transform } from './transform.js';
 
@@ -62,7 +63,7 @@ export interface Overlay {
  * group only, so overlapping externals never cancel), then outlines grouped by colour. Polylines are
  * stroked only. Holes with no external around them are outlined, not filled.
  */
-export function prepareOverlay(width: number, height: number, polygons: readonly Polygon[], t: Transform, style: Style): Overlay {
+export async function prepareOverlay(width: number, height: number, polygons: readonly Polygon[], t: Transform, style: Style, budget: Budget): Promise<Overlay> {
   const margin = style.strokeWidth * 2 + 1;
   const rect: Rect = { x0: -margin, y0: -margin, x1: width + margin, y1: height + margin };
   interface Ring {
@@ -73,11 +74,14 @@ export function prepareOverlay(width: number, height: number, polygons: readonly
   const internals: Ring[] = [];
   const lines: Ring[] = [];
   for (const polygon of polygons) {
-    const mapped = mapAndSimplify(polygon.points, t, style.tolerance);
+    const mapped = await mapAndSimplify(polygon.points, t, style.tolerance, budget);
     if (polygon.geometry === 'polyline') {
       for (const run of clipPolyline(mapped, rect)) lines.push({ polygon, flat: run });
       continue;
     }
+    // Clipping is linear in the points: give the event loop its turn first if the slice is spent.
+    const pause = budget.tick(mapped.length);
+    if (pause !== undefined) await pause;
     const ring = clipRing(mapped, rect);
     if (ring.length < 6) continue;
     (polygon.type === 'external' ? externals : internals).push({ polygon, flat: ring });
@@ -91,6 +95,8 @@ export function prepareOverlay(width: number, height: number, polygons: readonly
   });
   const areas = externals.map((ring) => Math.abs(ringArea(ring.flat)));
   for (const hole of internals) {
+    const pause = budget.tick(externals.length);
+    if (pause !== undefined) await pause;
     let parent = hole.polygon.parentId === undefined ? undefined : byId.get(hole.polygon.parentId);
     if (parent === undefined) {
       const x = hole.flat[0] as number;

@@ -1,3 +1,4 @@
+import type { Budget } from './budget.js';
 import type { Overlay } from './overlay.js';
 
 /** @internal An 8-bit interleaved image being drawn on in place (the resized thumbnail). */
@@ -27,6 +28,8 @@ interface Edge {
   slope: number;
   /** 0 for the outer ring (even-odd); +1/-1 for a hole edge going down/up (winding, for the union of holes). */
   wind: number;
+  /** Where the edge crosses the current sample line (kept up to date while the edge is active). */
+  x: number;
 }
 
 /** Twice the signed area of a flat ring (its orientation). */
@@ -45,7 +48,7 @@ function orientation(ring: readonly number[]): number {
  * the same way), so where two holes overlap the overlap stays cut out. A scanline rasteriser with an
  * active-edge list: cost grows with edges crossing each row, not with all edges.
  */
-function fillObject(rings: readonly number[][], width: number, height: number, coverage: Float32Array, holesOnly = false): [number, number] {
+async function fillObject(rings: readonly number[][], width: number, height: number, coverage: Float32Array, budget: Budget, holesOnly = false): Promise<[number, number]> {
   const edges: Edge[] = [];
   let minY = Infinity;
   let maxY = -Infinity;
@@ -56,6 +59,8 @@ function fillObject(rings: readonly number[][], width: number, height: number, c
     if (holesOnly && r === 0) continue;
     const sign = r === 0 ? 0 : orientation(ring) >= 0 ? 1 : -1;
     for (let i = 0, j = n - 1; i < n; j = i++) {
+      const pause = budget.tick();
+      if (pause !== undefined) await pause;
       const ax = ring[j * 2] as number;
       const ay = ring[j * 2 + 1] as number;
       const bx = ring[i * 2] as number;
@@ -63,7 +68,7 @@ function fillObject(rings: readonly number[][], width: number, height: number, c
       if (ay === by) continue;
       const top = ay < by;
       const wind = sign * (top ? 1 : -1);
-      const e: Edge = top ? { x0: ax, y0: ay, y1: by, slope: (bx - ax) / (by - ay), wind } : { x0: bx, y0: by, y1: ay, slope: (ax - bx) / (ay - by), wind };
+      const e: Edge = top ? { x0: ax, y0: ay, y1: by, slope: (bx - ax) / (by - ay), wind, x: ax } : { x0: bx, y0: by, y1: ay, slope: (ax - bx) / (ay - by), wind, x: bx };
       edges.push(e);
       if (e.y0 < minY) minY = e.y0;
       if (e.y1 > maxY) maxY = e.y1;
@@ -72,28 +77,44 @@ function fillObject(rings: readonly number[][], width: number, height: number, c
   const rowStart = Math.max(0, Math.floor(minY));
   const rowEnd = Math.min(height - 1, Math.ceil(maxY));
   if (edges.length === 0 || rowStart > rowEnd) return [0, -1];
+  const pause = budget.tick(edges.length);
+  if (pause !== undefined) await pause;
   edges.sort((a, b) => a.y0 - b.y0);
   let next = 0;
-  let active: Edge[] = [];
-  const crossings: Array<{ x: number; wind: number }> = [];
+  // The active edges, kept sorted by their crossing `x`: from one sample line to the next the order
+  // barely changes (only where edges cross), so an insertion sort is ~linear and allocates nothing.
+  const active: Edge[] = [];
   const xs: number[] = [];
   const weight = 1 / SUBSAMPLES;
   for (let row = rowStart; row <= rowEnd; row++) {
     const base = row * width;
     for (let s = 0; s < SUBSAMPLES; s++) {
+      const pause = budget.tick(active.length + 1);
+      if (pause !== undefined) await pause;
       const sy = row + (s + 0.5) * weight;
       while (next < edges.length && (edges[next] as Edge).y0 <= sy) active.push(edges[next++] as Edge);
       if (active.length === 0) continue;
-      active = active.filter((e) => e.y1 > sy);
-      crossings.length = 0;
-      for (const e of active) if (e.y0 <= sy) crossings.push({ x: e.x0 + (sy - e.y0) * e.slope, wind: e.wind });
-      crossings.sort((a, b) => a.x - b.x);
+      let kept = 0;
+      for (let i = 0; i < active.length; i++) {
+        const e = active[i] as Edge;
+        if (e.y1 <= sy) continue;
+        e.x = e.x0 + (sy - e.y0) * e.slope;
+        // Insertion into the sorted prefix [0, kept).
+        let k = kept++;
+        while (k > 0 && (active[k - 1] as Edge).x > e.x) {
+          active[k] = active[k - 1] as Edge;
+          k--;
+        }
+        active[k] = e;
+      }
+      active.length = kept;
       // Spans where the point is inside the outer contour (parity) and inside no hole (winding 0).
       xs.length = 0;
       let outer = false;
       let holes = 0;
       let open = false;
-      for (const c of crossings) {
+      for (let i = 0; i < kept; i++) {
+        const c = active[i] as Edge;
         if (c.wind === 0) outer = !outer;
         else holes += c.wind;
         const inside = holesOnly ? holes !== 0 : outer && holes === 0;
@@ -128,7 +149,7 @@ const PIECE = 12;
  * Strokes polylines (closing rings) `strokeWidth` wide with round joins and caps, anti-aliased: each
  * pixel gets the coverage of the nearest segment (a union of capsules, so joins never double up).
  */
-function strokeSegments(paths: readonly number[][], closed: boolean, strokeWidth: number, width: number, height: number, coverage: Float32Array, rows: [number, number]): void {
+async function strokeSegments(paths: readonly number[][], closed: boolean, strokeWidth: number, width: number, height: number, coverage: Float32Array, rows: [number, number], budget: Budget): Promise<void> {
   const r = strokeWidth / 2;
   const reach = r + 1;
   for (const flat of paths) {
@@ -143,6 +164,8 @@ function strokeSegments(paths: readonly number[][], closed: boolean, strokeWidth
       const length = Math.hypot(bx0 - ax0, by0 - ay0);
       const pieces = Math.max(1, Math.ceil(length / PIECE));
       for (let p = 0; p < pieces; p++) {
+        const pause = budget.tick(8);
+        if (pause !== undefined) await pause;
         const ax = ax0 + ((bx0 - ax0) * p) / pieces;
         const ay = ay0 + ((by0 - ay0) * p) / pieces;
         const bx = ax0 + ((bx0 - ax0) * (p + 1)) / pieces;
@@ -200,28 +223,28 @@ function blend(canvas: Canvas, coverage: Float32Array, rows: [number, number], c
  * colour on top. Pure JavaScript on thumbnail-sized data, which is faster here than rendering an SVG
  * with librsvg and compositing it (the whole overlay of ~20 polygons costs about a millisecond).
  */
-export function drawOverlay(canvas: Canvas, overlay: Overlay, fillOpacity: number, strokeWidth: number): void {
+export async function drawOverlay(canvas: Canvas, overlay: Overlay, fillOpacity: number, strokeWidth: number, budget: Budget): Promise<void> {
   const { width, height } = canvas;
   const coverage = new Float32Array(width * height);
   for (const fill of overlay.fills) {
-    const rows = fillObject(fill.rings, width, height, coverage);
+    const rows = await fillObject(fill.rings, width, height, coverage, budget);
     if (rows[1] >= rows[0]) blend(canvas, coverage, rows, fill.color, fillOpacity);
     if (fill.holeColor !== undefined && fill.rings.length > 1) {
-      const holeRows = fillObject(fill.rings, width, height, coverage, true);
+      const holeRows = await fillObject(fill.rings, width, height, coverage, budget, true);
       if (holeRows[1] >= holeRows[0]) blend(canvas, coverage, holeRows, fill.holeColor, fillOpacity);
     }
   }
   for (const stroke of overlay.strokes) {
     const rows: [number, number] = [height, -1];
-    strokeSegments(stroke.closed, true, strokeWidth, width, height, coverage, rows);
-    strokeSegments(stroke.open, false, strokeWidth, width, height, coverage, rows);
+    await strokeSegments(stroke.closed, true, strokeWidth, width, height, coverage, rows, budget);
+    await strokeSegments(stroke.open, false, strokeWidth, width, height, coverage, rows, budget);
     if (rows[1] >= rows[0]) blend(canvas, coverage, rows, stroke.color, 1);
   }
   for (const marker of overlay.markers) {
     const dots: number[][] = [];
     for (let i = 0; i + 1 < marker.points.length; i += 2) dots.push([marker.points[i] as number, marker.points[i + 1] as number, marker.points[i] as number, marker.points[i + 1] as number]);
     const rows: [number, number] = [height, -1];
-    strokeSegments(dots, false, marker.radius * 2, width, height, coverage, rows);
+    await strokeSegments(dots, false, marker.radius * 2, width, height, coverage, rows, budget);
     if (rows[1] >= rows[0]) blend(canvas, coverage, rows, marker.color, 1);
   }
 }

@@ -8,6 +8,7 @@ import type { ThumbnailRenderOptions } from './options.js';
 import { prepareOverlay } from './overlay.js';
 import { checkPolygons, type SkippedPolygon } from './polygon-validation.js';
 import type { Polygon } from './ports.js';
+import { Budget } from './budget.js';
 import { drawOverlay } from './rasterize.js';
 import { resolveRenderOptions, type ResolvedRenderOptions } from './render-options.js';
 import { loadSharp } from './sharp-loader.js';
@@ -92,7 +93,8 @@ export async function render(input: Uint8Array, polygons: readonly Polygon[] | u
       rawHeight,
     };
     if (checked !== undefined && checked.length > 0) {
-      drawOverlay(raw, prepareOverlay(raw.width, raw.height, checked, transform, o.style), o.style.fillOpacity, o.style.strokeWidth);
+      const budget = new Budget();
+      await drawOverlay(raw, await prepareOverlay(raw.width, raw.height, checked, transform, o.style, budget), o.style.fillOpacity, o.style.strokeWidth, budget);
     }
     let out = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 2 | 3 | 4 } });
     out = o.format === 'jpeg' ? out.jpeg({ quality: o.quality }) : o.format === 'webp' ? out.webp({ quality: o.quality }) : out.png();

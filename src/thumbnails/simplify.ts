@@ -1,4 +1,5 @@
 import type { Point } from './ports.js';
+import type { Budget } from './budget.js';
 import { orient, type Transform } from './transform.js';
 
 /**
@@ -7,13 +8,15 @@ import { orient, type Transform } from './transform.js';
  * tolerance. A 200 000-point contour shrinks to roughly its perimeter in output pixels.
  * Returns a flat `[x0, y0, x1, y1, …]` array.
  */
-export function mapAndSimplify(points: readonly Point[], t: Transform, tolerance: number): number[] {
+export async function mapAndSimplify(points: readonly Point[], t: Transform, tolerance: number, budget: Budget): Promise<number[]> {
   const tol2 = tolerance * tolerance;
   const flat: number[] = [];
   let lastX = Number.NaN;
   let lastY = Number.NaN;
   const n = points.length;
   for (let i = 0; i < n; i++) {
+    const pause = budget.tick();
+    if (pause !== undefined) await pause;
     const p = points[i] as Point;
     let x = p.x;
     let y = p.y;
@@ -28,11 +31,11 @@ export function mapAndSimplify(points: readonly Point[], t: Transform, tolerance
       lastY = y;
     }
   }
-  return tolerance > 0 && flat.length > 6 ? douglasPeucker(flat, tolerance) : flat;
+  return tolerance > 0 && flat.length > 6 ? await douglasPeucker(flat, tolerance, budget) : flat;
 }
 
 /** Iterative Ramer-Douglas-Peucker over a flat coordinate array. */
-function douglasPeucker(flat: number[], tolerance: number): number[] {
+async function douglasPeucker(flat: number[], tolerance: number, budget: Budget): Promise<number[]> {
   const count = flat.length / 2;
   const keep = new Uint8Array(count);
   keep[0] = 1;
@@ -42,6 +45,8 @@ function douglasPeucker(flat: number[], tolerance: number): number[] {
   while (stack.length > 0) {
     const last = stack.pop() as number;
     const first = stack.pop() as number;
+    const pause = budget.tick(last - first);
+    if (pause !== undefined) await pause;
     const ax = flat[first * 2] as number;
     const ay = flat[first * 2 + 1] as number;
     const bx = flat[last * 2] as number;

@@ -9,6 +9,7 @@ import {
   renderThumbnail,
   type Polygon,
 } from '../../src/thumbnails/index.js';
+import { Budget } from '../../src/thumbnails/budget.js';
 import { prepareOverlay } from '../../src/thumbnails/overlay.js';
 import { circle, decode, pngClaiming, solid, square, tiff16 } from '../helpers/images.js';
 
@@ -180,11 +181,11 @@ describe('renderThumbnail: inputs', () => {
     const small = circle(500, 500, 300, 2_000);
     const t = { sx: 0.3, sy: 0.3, dx: 0, dy: 0, orientation: 1, rawWidth: 1000, rawHeight: 1000 };
     const style = { external: '#FF0000', internal: '#0000FF', classes: new Map<string, string>(), fillOpacity: 0.4, strokeWidth: 2, tolerance: 0.3, holeFill: undefined, vertexMarkers: undefined, endMarkers: undefined };
-    const points = (polygon: Polygon): number => (prepareOverlay(300, 300, [polygon], t, style).fills[0]?.rings[0]?.length ?? 0) / 2;
+    const points = async (polygon: Polygon): Promise<number> => ((await prepareOverlay(300, 300, [polygon], t, style, new Budget())).fills[0]?.rings[0]?.length ?? 0) / 2;
     // A circle of radius 90 output pixels needs a few dozen points at 0.3 px tolerance, not 200 000.
-    expect(points(huge)).toBeLessThan(200);
-    expect(points(huge)).toBeLessThan(2 * points(small));
-    expect(points(huge)).toBeGreaterThan(20);
+    expect(await points(huge)).toBeLessThan(200);
+    expect(await points(huge)).toBeLessThan(2 * (await points(small)));
+    expect(await points(huge)).toBeGreaterThan(20);
     const image = await solid(1000, 1000, GREY);
     const a = await decode((await renderThumbnail(image, [huge], { format: 'png' })).data);
     const b = await decode((await renderThumbnail(image, [small], { format: 'png' })).data);

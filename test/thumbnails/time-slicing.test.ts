@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { Polygon } from '../../src/thumbnails/index.js';
+import { Budget } from '../../src/thumbnails/budget.js';
+import { prepareOverlay, type Style } from '../../src/thumbnails/overlay.js';
+import { drawOverlay } from '../../src/thumbnails/rasterize.js';
+
+// A hostile contour: a zig-zag whose every edge spans the whole image, so every scanline crosses
+// thousands of edges and simplification can drop nothing. Before time slicing, a 20 000-point one
+// held the event loop for ~20 s in one piece.
+function zigzag(points: number, size: number): Polygon {
+  const pts = [];
+  for (let i = 0; i < points; i++) pts.push({ x: (i / points) * size, y: i % 2 === 1 ? 0 : size });
+  return { type: 'external', points: pts };
+}
+
+const style: Style = {
+  external: '#FF0000',
+  internal: '#0000FF',
+  classes: new Map(),
+  fillOpacity: 0.4,
+  strokeWidth: 2,
+  tolerance: 0.3,
+  holeFill: undefined,
+  vertexMarkers: { radius: 2, color: '#00FF00' },
+  endMarkers: undefined,
+};
+const identity = { sx: 1, sy: 1, dx: 0, dy: 0, orientation: 1, rawWidth: 200, rawHeight: 200 };
+
+/** Draws `polygons` on a 200×200 grey canvas, counting event-loop turns that ran meanwhile. */
+async function draw(polygons: Polygon[], budget: Budget): Promise<{ data: Uint8Array; turns: number }> {
+  const canvas = { data: new Uint8Array(200 * 200 * 3).fill(128), width: 200, height: 200, channels: 3 };
+  let turns = 0;
+  let done = false;
+  const spin = (): void => {
+    if (done) return;
+    turns++;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  await drawOverlay(canvas, await prepareOverlay(200, 200, polygons, identity, style, budget), style.fillOpacity, style.strokeWidth, budget);
+  done = true;
+  return { data: canvas.data, turns };
+}
+
+describe('thumbnail drawing is time-sliced', () => {
+  const hostile: Polygon[] = [
+    zigzag(2_000, 200),
+    { type: 'internal', points: [{ x: 50, y: 50 }, { x: 150, y: 50 }, { x: 150, y: 150 }, { x: 50, y: 150 }] },
+  ];
+
+  it('yields to the event loop while drawing once its slice is spent', async () => {
+    // A zero-length slice: every check point yields. The old synchronous drawing let no turn run.
+    const { turns } = await draw(hostile, new Budget(0));
+    expect(turns).toBeGreaterThan(100);
+  });
+
+  it('draws exactly the same pixels whether or not it yields', async () => {
+    const sliced = await draw(hostile, new Budget(0));
+    const whole = await draw(hostile, new Budget(Number.POSITIVE_INFINITY));
+    expect(whole.turns).toBe(0);
+    expect(Buffer.from(sliced.data).equals(Buffer.from(whole.data))).toBe(true);
+    // And it did draw: the red fill and outlines tinted pixels.
+    expect(sliced.data.some((v, i) => i % 3 === 0 && v > 180)).toBe(true);
+  });
+
+  it('a budget reads the clock rarely: cheap steps are batched, an expensive one is checked at once', () => {
+    const budget = new Budget(0);
+    for (let i = 0; i < 63; i++) expect(budget.tick()).toBeUndefined();
+    expect(budget.tick()).toBeInstanceOf(Promise);
+    expect(new Budget(0).tick(10_000)).toBeInstanceOf(Promise);
+  });
+});
