@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { isInvalidOptionError } from '../errors/guards.js';
+import { oneOf } from '../internal/validate.js';
 import type { RegenerationReport } from './options.js';
 import type { ThumbnailManager } from './thumbnail-manager.js';
 
@@ -78,6 +79,13 @@ export interface RecoveryEndpointOptions {
    * @default console (`console.error`)
    */
   readonly logger?: RecoveryLogger;
+  /**
+   * What counts as missing, passed to `regenerateMissing`: `'storage'` also finds recorded thumbnails
+   * whose file is gone (it checks every recorded key, so it is a server-side choice, not a query
+   * parameter). The reply's `missingFiles` counts those.
+   * @default 'repository'
+   */
+  readonly verify?: 'repository' | 'storage';
 }
 
 const DEFAULT_PATH = '/api/projects/:projectId/regenerate-thumbnails';
@@ -87,6 +95,7 @@ interface Resolved {
   readonly authorize: RecoveryEndpointOptions['authorize'];
   readonly respond: NonNullable<RecoveryEndpointOptions['respond']>;
   readonly logger: RecoveryLogger;
+  readonly verify: 'repository' | 'storage';
   /** Runs in flight, by project and mode: concurrent requests share one. */
   readonly inFlight: Map<string, Promise<RegenerationReport>>;
 }
@@ -106,7 +115,8 @@ function resolve(options: RecoveryEndpointOptions): Resolved {
   if (options.respond !== undefined && typeof options.respond !== 'function') throw new InvalidOptionError('respond', 'a function', options.respond);
   const logger = options.logger ?? { error: (message, fields) => console.error(message, fields) };
   if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function') throw new InvalidOptionError('logger', 'an object with an error method', logger);
-  return { pattern, authorize: options.authorize, respond: options.respond ?? ((reply) => reply), logger, inFlight: new Map() };
+  const verify = oneOf('verify', options.verify ?? 'repository', ['repository', 'storage']);
+  return { pattern, authorize: options.authorize, respond: options.respond ?? ((reply) => reply), logger, verify, inFlight: new Map() };
 }
 
 let counter = 0;
@@ -168,7 +178,7 @@ async function answer(r: Resolved, manager: ThumbnailManager, request: RecoveryR
     const key = `${request.projectId}\u0000${dryRun}\u0000${limit}`;
     let run = r.inFlight.get(key);
     if (run === undefined) {
-      run = manager.regenerateMissing({ projectId: request.projectId, dryRun, limit }).finally(() => r.inFlight.delete(key));
+      run = manager.regenerateMissing({ projectId: request.projectId, dryRun, limit, verify: r.verify }).finally(() => r.inFlight.delete(key));
       r.inFlight.set(key, run);
     }
     const { durationMs, failures, ...report } = await run;

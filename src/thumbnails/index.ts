@@ -6,6 +6,7 @@ export type {
   GenerateManyOptions,
   GenerateOptions,
   RegenerationFailure,
+  RegenerateMissingOptions,
   RegenerationReport,
   ThumbnailManagerOptions,
   ThumbnailMetrics,

@@ -93,4 +93,14 @@ export interface SegmentationRepository {
     readonly missing: number;
     readonly ids: readonly string[];
   }>;
+  /**
+   * Optional, needed for `regenerateMissing({ verify: 'storage' })`: the project's segmentations that
+   * have a recorded thumbnail, oldest first, one page of at most `limit` after the cursor `after` (an
+   * opaque string this method returned as `next`; absent for the first page). `next` is absent on the
+   * last page.
+   */
+  listThumbnails?(query: { readonly projectId: string; readonly limit: number; readonly after?: string }, options?: IoOptions): Promise<{
+    readonly items: readonly { readonly id: string; readonly key: string }[];
+    readonly next?: string;
+  }>;
 }

@@ -11,7 +11,7 @@ import { AttemptTimeoutError } from '../errors/attempt-timeout-error.js';
 import { integer, number, oneOf, optionalBoolean, optionalFunction, optionalSignal } from '../internal/validate.js';
 import type { RetryOutcome } from '../retry/retry.js';
 import { isRetryService, RetryService } from '../retry/retry-service.js';
-import type { GenerateManyOptions, GenerateOptions, RegenerationFailure, RegenerationReport, ThumbnailManagerOptions, ThumbnailMetrics, ThumbnailRenderOptions, ThumbnailResult } from './options.js';
+import type { GenerateManyOptions, GenerateOptions, RegenerateMissingOptions, RegenerationFailure, RegenerationReport, ThumbnailManagerOptions, ThumbnailMetrics, ThumbnailRenderOptions, ThumbnailResult } from './options.js';
 import type { SegmentationRecord, SegmentationRepository, ThumbnailInfo, ThumbnailStorage } from './ports.js';
 import { render, type RenderedThumbnail } from './render.js';
 import { resolveRenderOptions, type ResolvedRenderOptions } from './render-options.js';
@@ -189,17 +189,25 @@ export class ThumbnailManager {
    * Finds the project's segmentations that have no thumbnail (oldest first, at most `limit`) and
    * generates them — or, with `dryRun`, only reports them.
    *
-   * @throws {InvalidOptionError} `limit` outside 1..1000, `dryRun` not a boolean, empty `projectId`.
+   * With `verify: 'storage'`, recorded thumbnails whose file is gone count as missing too.
+   *
+   * @throws {InvalidOptionError} `limit` outside 1..1000, `dryRun` not a boolean, empty `projectId`,
+   * `verify` not `'repository'` or `'storage'`, or `'storage'` with a repository without `listThumbnails`.
    */
-  async regenerateMissing(options: { readonly projectId: string; readonly dryRun?: boolean; readonly limit?: number; readonly signal?: AbortSignal }): Promise<RegenerationReport> {
+  async regenerateMissing(options: RegenerateMissingOptions): Promise<RegenerationReport> {
     const projectId = options?.projectId;
     if (typeof projectId !== 'string' || projectId.length === 0) throw new InvalidOptionError('projectId', 'a non-empty string', projectId);
     const dryRun = optionalBoolean('dryRun', options.dryRun) ?? false;
     const limit = integer('limit', options.limit ?? 100, 1, 1000);
+    const verify = oneOf('verify', options.verify ?? 'repository', ['repository', 'storage']);
+    if (verify === 'storage' && typeof this.#repository.listThumbnails !== 'function') {
+      throw new InvalidOptionError('verify', "'repository' (this repository has no listThumbnails, which 'storage' needs)", verify);
+    }
     const signal = optionalSignal('signal', options.signal);
     const start = this.#clock.now();
     const missing = await this.#io(0, signal, (s) => this.#repository.findMissingThumbnails({ projectId, limit }, { signal: s }));
     const ids = [...missing.ids];
+    const missingFiles = verify === 'storage' ? await this.#findMissingFiles(projectId, ids, limit, signal) : 0;
     let regeneratedCount = 0;
     let failures: RegenerationFailure[] = [];
     if (!dryRun && ids.length > 0) {
@@ -220,7 +228,8 @@ export class ThumbnailManager {
       projectId,
       dryRun,
       totalImages: missing.totalImages,
-      missingThumbnails: missing.missing,
+      missingThumbnails: missing.missing + missingFiles,
+      missingFiles,
       regeneratedCount,
       failedCount: failures.length,
       segmentationIds: ids,
@@ -272,6 +281,38 @@ export class ThumbnailManager {
    * One attempt. Its `signal` aborts when the attempt timed out or the caller aborted: it is checked
    * before every side effect, so an abandoned attempt never writes after its replacement did.
    */
+  /**
+   * Pages through the recorded thumbnails, checks each key with `storage.exists` (8 at a time), adds
+   * the ids whose file is gone to `ids` while under `limit`, and returns how many are gone in all.
+   */
+  async #findMissingFiles(projectId: string, ids: string[], limit: number, signal: AbortSignal | undefined): Promise<number> {
+    const list = this.#repository.listThumbnails as NonNullable<SegmentationRepository['listThumbnails']>;
+    const taken = new Set(ids);
+    let gone = 0;
+    let after: string | undefined;
+    for (;;) {
+      const cursor = after;
+      const page = await this.#io(0, signal, (s) => list.call(this.#repository, cursor === undefined ? { projectId, limit: 500 } : { projectId, limit: 500, after: cursor }, { signal: s }));
+      if (!Array.isArray(page?.items)) throw new TypeError('listThumbnails must resolve to { items: Array<{ id, key }>, next?: string }');
+      const items = page.items;
+      for (let i = 0; i < items.length; i += 8) {
+        const chunk = items.slice(i, i + 8);
+        const found = await Promise.all(chunk.map((item) => this.#io(0, signal, (s) => this.#storage.exists(item.key, { signal: s }))));
+        chunk.forEach((item, k) => {
+          if (found[k] === true) return;
+          gone++;
+          if (ids.length < limit && !taken.has(item.id)) {
+            taken.add(item.id);
+            ids.push(item.id);
+          }
+        });
+      }
+      // The last page, or a cursor that does not move (a repository bug: stop rather than loop).
+      if (page.next === undefined || page.next === cursor) return gone;
+      after = page.next;
+    }
+  }
+
   /**
    * One storage or repository call, bounded: its own signal aborts after `ioTimeoutMs` or when the
    * attempt's does, and the wait ends then even if the call ignores its signal (the slot is freed).

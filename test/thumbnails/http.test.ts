@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ThumbnailManager, createRecoveryHandler, createRecoveryMiddleware } from '../../src/thumbnails/index.js';
+import { InvalidOptionError } from '../../src/index.js';
+import { MemoryStorage, ThumbnailManager, createRecoveryHandler, createRecoveryMiddleware } from '../../src/thumbnails/index.js';
 import { parseRecoveryQuery } from '../../src/thumbnails/http.js';
 import { project } from '../helpers/project.js';
 
@@ -36,10 +37,15 @@ function serveWeb(handler: (request: Request) => Promise<Response>): http.Server
 }
 
 async function setup(): Promise<{ manager: ThumbnailManager; ids: string[] }> {
+  const { manager, ids } = await setupWithStorage();
+  return { manager, ids };
+}
+
+async function setupWithStorage(): Promise<{ manager: ThumbnailManager; ids: string[]; storage: MemoryStorage }> {
   const { storage, repository, ids } = await project(6);
   const manager = new ThumbnailManager({ storage, repository, retry: { initialDelayMs: 1 } });
   await manager.generateMany(ids.slice(0, 2));
-  return { manager, ids };
+  return { manager, ids, storage };
 }
 
 describe('recovery endpoint (Web handler over a real HTTP server)', () => {
@@ -58,6 +64,20 @@ describe('recovery endpoint (Web handler over a real HTTP server)', () => {
 
     const after = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=1`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
     expect(after.data['missingThumbnails']).toBe(0);
+  });
+
+  it("verify: 'storage' (a server-side option) finds lost files and reports missingFiles", async () => {
+    const { manager, storage } = await setupWithStorage();
+    await storage.delete('thumbnails/p1/seg-0.jpg');
+    const base = await listen(serveWeb(createRecoveryHandler(manager, { verify: 'storage' })));
+    const dry = (await (await fetch(`${base}/api/projects/p1/regenerate-thumbnails?dryRun=true`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
+    expect(dry.data).toMatchObject({ missingThumbnails: 5, missingFiles: 1, segmentationIds: ['seg-2', 'seg-3', 'seg-4', 'seg-5', 'seg-0'] });
+    // The default endpoint trusts the repository.
+    const trusting = await listen(serveWeb(createRecoveryHandler(manager)));
+    const plain = (await (await fetch(`${trusting}/api/projects/p1/regenerate-thumbnails?dryRun=true`, { method: 'POST' })).json()) as { data: Record<string, unknown> };
+    expect(plain.data).toMatchObject({ missingThumbnails: 4, missingFiles: 0 });
+    // @ts-expect-error not a mode
+    expect(() => createRecoveryHandler(manager, { verify: 'files' })).toThrow(InvalidOptionError);
   });
 
   it.each([

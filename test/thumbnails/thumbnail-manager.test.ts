@@ -7,6 +7,7 @@ import {
   MemoryStorage,
   SegmentationNotFoundError,
   ThumbnailManager,
+  type SegmentationRepository,
   type ThumbnailStorage,
 } from '../../src/thumbnails/index.js';
 import { decode } from '../helpers/images.js';
@@ -140,6 +141,15 @@ describe('ThumbnailManager.generateMany', () => {
   });
 });
 
+/** The repository's required methods only (no `listThumbnails`), bound to it. */
+function delegate(repository: MemoryRepository): SegmentationRepository {
+  return {
+    getSegmentation: (id) => repository.getSegmentation(id),
+    saveThumbnail: (id, info) => repository.saveThumbnail(id, info),
+    findMissingThumbnails: (query) => repository.findMissingThumbnails(query),
+  };
+}
+
 describe('ThumbnailManager.regenerateMissing', () => {
   it('finds the missing thumbnails, oldest first, and regenerates them', async () => {
     const { storage, repository, ids } = await project(10);
@@ -155,6 +165,81 @@ describe('ThumbnailManager.regenerateMissing', () => {
     expect(run.durationMs).toBeGreaterThanOrEqual(0);
     const after = await manager.regenerateMissing({ projectId: 'p1', dryRun: true });
     expect(after.missingThumbnails).toBe(0);
+  });
+
+  it("verify: 'storage' also finds recorded thumbnails whose file is gone, and regenerates them", async () => {
+    const { storage, repository, ids } = await project(10);
+    const manager = new ThumbnailManager({ storage, repository });
+    await manager.generateMany(ids.slice(0, 6));
+    await storage.delete('thumbnails/p1/seg-1.jpg');
+    await storage.delete('thumbnails/p1/seg-3.jpg');
+
+    // The default trusts the repository: the two lost files go unnoticed.
+    const trusting = await manager.regenerateMissing({ projectId: 'p1', dryRun: true });
+    expect(trusting).toMatchObject({ missingThumbnails: 4, missingFiles: 0, segmentationIds: ['seg-6', 'seg-7', 'seg-8', 'seg-9'] });
+
+    const dry = await manager.regenerateMissing({ projectId: 'p1', dryRun: true, verify: 'storage' });
+    expect(dry).toMatchObject({ totalImages: 10, missingThumbnails: 6, missingFiles: 2, segmentationIds: ['seg-6', 'seg-7', 'seg-8', 'seg-9', 'seg-1', 'seg-3'] });
+    // `limit` bounds what one run takes up, not what is counted.
+    const limited = await manager.regenerateMissing({ projectId: 'p1', dryRun: true, verify: 'storage', limit: 5 });
+    expect(limited).toMatchObject({ missingThumbnails: 6, missingFiles: 2, segmentationIds: ['seg-6', 'seg-7', 'seg-8', 'seg-9', 'seg-1'] });
+
+    const run = await manager.regenerateMissing({ projectId: 'p1', verify: 'storage' });
+    expect(run).toMatchObject({ regeneratedCount: 6, failedCount: 0 });
+    expect(await storage.exists('thumbnails/p1/seg-1.jpg')).toBe(true);
+    expect(await storage.exists('thumbnails/p1/seg-3.jpg')).toBe(true);
+    expect(await manager.regenerateMissing({ projectId: 'p1', dryRun: true, verify: 'storage' })).toMatchObject({ missingThumbnails: 0, missingFiles: 0, segmentationIds: [] });
+  });
+
+  it("verify: 'storage' pages through the repository and stops on a cursor that does not move", async () => {
+    const { storage, repository, ids } = await project(7);
+    const manager = new ThumbnailManager({ storage, repository });
+    await manager.generateMany(ids);
+    for (const id of ['seg-0', 'seg-4', 'seg-6']) await storage.delete(`thumbnails/p1/${id}.jpg`);
+    const pages: Array<string | undefined> = [];
+    // Pages of 2, whatever `limit` asks: a repository may return fewer.
+    const paged = {
+      ...delegate(repository),
+      listThumbnails: (query: { projectId: string; limit: number; after?: string }) => {
+        pages.push(query.after);
+        return repository.listThumbnails({ ...query, limit: 2 });
+      },
+    };
+    const report = await new ThumbnailManager({ storage, repository: paged }).regenerateMissing({ projectId: 'p1', dryRun: true, verify: 'storage' });
+    expect(report).toMatchObject({ missingFiles: 3, segmentationIds: ['seg-0', 'seg-4', 'seg-6'] });
+    expect(pages).toEqual([undefined, '2', '4', '6']);
+
+    let calls = 0;
+    const stuck = {
+      ...delegate(repository),
+      listThumbnails: () => {
+        calls++;
+        return Promise.resolve({ items: [{ id: 'seg-0', key: 'thumbnails/p1/seg-0.jpg' }], next: 'same' });
+      },
+    };
+    const stuckReport = await new ThumbnailManager({ storage, repository: stuck }).regenerateMissing({ projectId: 'p1', dryRun: true, verify: 'storage' });
+    expect(calls).toBe(2);
+    expect(stuckReport.segmentationIds).toEqual(['seg-0']);
+  });
+
+  it("verify: 'storage' fails the run when a check fails (nothing guessed, nothing generated), and needs listThumbnails", async () => {
+    const { storage, repository, ids } = await project(3);
+    const manager = new ThumbnailManager({ storage, repository });
+    await manager.generateMany(ids);
+    await storage.delete('thumbnails/p1/seg-2.jpg');
+    const broken: ThumbnailStorage = {
+      put: (key, data, meta) => storage.put(key, data, meta),
+      get: (key) => storage.get(key),
+      exists: () => Promise.reject(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })),
+    };
+    const put = vi.spyOn(storage, 'put');
+    await expect(new ThumbnailManager({ storage: broken, repository }).regenerateMissing({ projectId: 'p1', verify: 'storage' })).rejects.toMatchObject({ code: 'EACCES' });
+    expect(put).not.toHaveBeenCalled();
+
+    const withoutList = delegate(repository);
+    await expect(new ThumbnailManager({ storage, repository: withoutList }).regenerateMissing({ projectId: 'p1', verify: 'storage' })).rejects.toBeInstanceOf(InvalidOptionError);
+    // @ts-expect-error not a mode
+    await expect(manager.regenerateMissing({ projectId: 'p1', verify: 'files' })).rejects.toBeInstanceOf(InvalidOptionError);
   });
 
   it('reports failures with code and message', async () => {

@@ -47,6 +47,20 @@ export class MemoryRepository implements SegmentationRepository {
     return Promise.resolve({ totalImages, missing, ids });
   }
 
+  listThumbnails(query: { readonly projectId: string; readonly limit: number; readonly after?: string }): Promise<{ items: { id: string; key: string }[]; next?: string }> {
+    // The cursor is the position in insertion order: stable while records are only added.
+    const start = query.after === undefined ? 0 : Number(query.after);
+    const records = [...this.#records.values()];
+    const items: { id: string; key: string }[] = [];
+    let i = Number.isInteger(start) && start >= 0 ? start : records.length;
+    for (; i < records.length && items.length < query.limit; i++) {
+      const record = records[i] as SegmentationRecord;
+      const thumbnail = this.#thumbnails.get(record.id);
+      if (record.projectId === query.projectId && thumbnail !== undefined) items.push({ id: record.id, key: thumbnail.key });
+    }
+    return Promise.resolve(i < records.length ? { items, next: String(i) } : { items });
+  }
+
   /** The recorded thumbnail of a segmentation. */
   thumbnailOf(id: string): ThumbnailInfo | undefined {
     return this.#thumbnails.get(id);
