@@ -290,6 +290,7 @@ export class ThumbnailManager {
     const taken = new Set(ids);
     let gone = 0;
     let after: string | undefined;
+    const seen = new Set<string>();
     for (;;) {
       const cursor = after;
       const page = await this.#io(0, signal, (s) => list.call(this.#repository, cursor === undefined ? { projectId, limit: 500 } : { projectId, limit: 500, after: cursor }, { signal: s }));
@@ -307,8 +308,9 @@ export class ThumbnailManager {
           }
         });
       }
-      // The last page, or a cursor that does not move (a repository bug: stop rather than loop).
-      if (page.next === undefined || page.next === cursor) return gone;
+      // The last page, or a cursor seen before (a repository bug: stop rather than loop forever).
+      if (page.next === undefined || seen.has(page.next)) return gone;
+      seen.add(page.next);
       after = page.next;
     }
   }

@@ -191,7 +191,7 @@ describe('ThumbnailManager.regenerateMissing', () => {
     expect(await manager.regenerateMissing({ projectId: 'p1', dryRun: true, verify: 'storage' })).toMatchObject({ missingThumbnails: 0, missingFiles: 0, segmentationIds: [] });
   });
 
-  it("verify: 'storage' pages through the repository and stops on a cursor that does not move", async () => {
+  it("verify: 'storage' pages through the repository and stops on a cursor seen before", async () => {
     const { storage, repository, ids } = await project(7);
     const manager = new ThumbnailManager({ storage, repository });
     await manager.generateMany(ids);
@@ -220,6 +220,18 @@ describe('ThumbnailManager.regenerateMissing', () => {
     const stuckReport = await new ThumbnailManager({ storage, repository: stuck }).regenerateMissing({ projectId: 'p1', dryRun: true, verify: 'storage' });
     expect(calls).toBe(2);
     expect(stuckReport.segmentationIds).toEqual(['seg-0']);
+
+    // A cycle of cursors (a → b → a) stops too.
+    const cursors: Array<string | undefined> = [];
+    const cycling = {
+      ...delegate(repository),
+      listThumbnails: (query: { after?: string }) => {
+        cursors.push(query.after);
+        return Promise.resolve({ items: [], next: query.after === 'a' ? 'b' : 'a' });
+      },
+    };
+    await new ThumbnailManager({ storage, repository: cycling }).regenerateMissing({ projectId: 'p1', dryRun: true, verify: 'storage' });
+    expect(cursors).toEqual([undefined, 'a', 'b']);
   });
 
   it("verify: 'storage' fails the run when a check fails (nothing guessed, nothing generated), and needs listThumbnails", async () => {
