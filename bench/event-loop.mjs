@@ -33,7 +33,17 @@ function circle(n) {
   return [{ type: 'external', points }];
 }
 
+/** Random points: edges in every direction, crossing each other everywhere (the worst case for ordering). */
+function scribble(n) {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const points = [];
+  for (let i = 0; i < n; i++) points.push({ x: random() * 2000, y: random() * 2000 });
+  return [{ type: 'external', points }];
+}
+
 const cases = [
+  ['20 000 random points (edges crossing everywhere)', scribble(20_000)],
   ['20 000-point zig-zag', zigzag(20_000)],
   ['100 000-point zig-zag', zigzag(100_000)],
   ['10 000 polygons × 100 points', grid(10_000, 100)],

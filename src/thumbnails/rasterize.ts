@@ -40,6 +40,10 @@ function orientation(ring: readonly number[]): number {
   return area;
 }
 
+function byX(a: Edge, b: Edge): number {
+  return a.x - b.x;
+}
+
 /**
  * Fills one object — `rings[0]` its outer contour, the rest its holes — anti-aliased, into `coverage`
  * (0..1 per pixel, `width × height`), touching only the rows it covers; returns that row range.
@@ -77,10 +81,17 @@ async function fillObject(rings: readonly number[][], width: number, height: num
   const rowStart = Math.max(0, Math.floor(minY));
   const rowEnd = Math.min(height - 1, Math.ceil(maxY));
   if (edges.length === 0 || rowStart > rowEnd) return [0, -1];
-  const pause = budget.tick(edges.length);
-  if (pause !== undefined) await pause;
-  edges.sort((a, b) => a.y0 - b.y0);
-  let next = 0;
+  // Edges bucketed by their first row (a linear counting sort: one `sort()` of 100 000 edges held the
+  // event loop for ~100 ms in one piece). An edge waits in `pending` until its first sample line.
+  const rowCount = rowEnd - rowStart + 1;
+  const bucketHead = new Int32Array(rowCount).fill(-1);
+  const bucketNext = new Int32Array(edges.length);
+  for (let i = 0; i < edges.length; i++) {
+    const b = Math.min(rowCount - 1, Math.max(0, Math.floor((edges[i] as Edge).y0) - rowStart));
+    bucketNext[i] = bucketHead[b] as number;
+    bucketHead[b] = i;
+  }
+  const pending: Edge[] = [];
   // The active edges, kept sorted by their crossing `x`: from one sample line to the next the order
   // barely changes (only where edges cross), so an insertion sort is ~linear and allocates nothing.
   const active: Edge[] = [];
@@ -88,26 +99,44 @@ async function fillObject(rings: readonly number[][], width: number, height: num
   const weight = 1 / SUBSAMPLES;
   for (let row = rowStart; row <= rowEnd; row++) {
     const base = row * width;
+    for (let i = bucketHead[row - rowStart] as number; i !== -1; i = bucketNext[i] as number) pending.push(edges[i] as Edge);
     for (let s = 0; s < SUBSAMPLES; s++) {
       const pause = budget.tick(active.length + 1);
       if (pause !== undefined) await pause;
       const sy = row + (s + 0.5) * weight;
-      while (next < edges.length && (edges[next] as Edge).y0 <= sy) active.push(edges[next++] as Edge);
+      if (pending.length > 0) {
+        let waiting = 0;
+        for (let i = 0; i < pending.length; i++) {
+          const e = pending[i] as Edge;
+          if (e.y0 <= sy) active.push(e);
+          else pending[waiting++] = e;
+        }
+        pending.length = waiting;
+      }
       if (active.length === 0) continue;
       let kept = 0;
       for (let i = 0; i < active.length; i++) {
         const e = active[i] as Edge;
         if (e.y1 <= sy) continue;
         e.x = e.x0 + (sy - e.y0) * e.slope;
-        // Insertion into the sorted prefix [0, kept).
-        let k = kept++;
+        active[kept++] = e;
+      }
+      active.length = kept;
+      // Usually nearly sorted already: an insertion sort, abandoned for a full sort once it has
+      // shifted more than a few times the count (new edges in any order, many edges crossing on one
+      // line): never quadratic.
+      let budgetShifts = 4 * kept + 64;
+      for (let i = 1; i < kept && budgetShifts >= 0; i++) {
+        const e = active[i] as Edge;
+        let k = i;
         while (k > 0 && (active[k - 1] as Edge).x > e.x) {
           active[k] = active[k - 1] as Edge;
           k--;
+          budgetShifts--;
         }
         active[k] = e;
       }
-      active.length = kept;
+      if (budgetShifts < 0) active.sort(byX);
       // Spans where the point is inside the outer contour (parity) and inside no hole (winding 0).
       xs.length = 0;
       let outer = false;
