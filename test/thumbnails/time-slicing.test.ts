@@ -70,3 +70,52 @@ describe('thumbnail drawing is time-sliced', () => {
     expect(new Budget(0).tick(10_000)).toBeInstanceOf(Promise);
   });
 });
+
+describe('scanline fill against a point-in-polygon reference (random contours, crossings everywhere)', () => {
+  function inside(x: number, y: number, pts: ReadonlyArray<{ x: number; y: number }>): boolean {
+    let odd = false;
+    for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+      const a = pts[j] as { x: number; y: number };
+      const b = pts[i] as { x: number; y: number };
+      if (a.y > y !== b.y > y && x < a.x + ((y - a.y) * (b.x - a.x)) / (b.y - a.y)) odd = !odd;
+    }
+    return odd;
+  }
+  /** Whether (x, y) lies within 1e-6 px of an edge: there "inside" is a matter of rounding. */
+  function onEdge(x: number, y: number, pts: ReadonlyArray<{ x: number; y: number }>): boolean {
+    for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+      const a = pts[j] as { x: number; y: number };
+      const b = pts[i] as { x: number; y: number };
+      const vx = b.x - a.x;
+      const vy = b.y - a.y;
+      const len2 = vx * vx + vy * vy;
+      const u = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((x - a.x) * vx + (y - a.y) * vy) / len2));
+      if (Math.hypot(a.x + u * vx - x, a.y + u * vy - y) < 1e-6) return true;
+    }
+    return false;
+  }
+
+  it('a fully covered pixel has its centre inside (even-odd), an untouched one outside', async () => {
+    const fc = await import('fast-check');
+    const point = fc.record({ x: fc.double({ min: -5, max: 45, noNaN: true }), y: fc.double({ min: -5, max: 45, noNaN: true }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(point, { minLength: 3, maxLength: 80 }), fc.boolean(), async (points, sliced) => {
+        const polygon: Polygon = { type: 'external', points };
+        const flatStyle: Style = { ...style, fillOpacity: 1, strokeWidth: 0, tolerance: 0, vertexMarkers: undefined };
+        const canvas = { data: new Uint8Array(40 * 40 * 3), width: 40, height: 40, channels: 3 };
+        const budget = new Budget(sliced ? 0 : Number.POSITIVE_INFINITY);
+        const t = { ...identity, rawWidth: 40, rawHeight: 40 };
+        await drawOverlay(canvas, await prepareOverlay(40, 40, [polygon], t, flatStyle, budget), 1, 0, budget);
+        for (let y = 0; y < 40; y++) {
+          for (let x = 0; x < 40; x++) {
+            const red = canvas.data[(y * 40 + x) * 3] as number;
+            if (onEdge(x + 0.5, y + 0.5, points)) continue;
+            if (red === 255) expect(inside(x + 0.5, y + 0.5, points), `(${x}, ${y}) covered`).toBe(true);
+            if (red === 0) expect(inside(x + 0.5, y + 0.5, points), `(${x}, ${y}) untouched`).toBe(false);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
