@@ -81,7 +81,11 @@ describe('scanline fill against a point-in-polygon reference (random contours, c
     }
     return odd;
   }
-  /** Whether (x, y) lies within 1e-6 px of an edge: there "inside" is a matter of rounding. */
+  /**
+   * Whether (x, y) lies within 0.05 px of an edge. Away from edges the check is exact: a disc of
+   * radius 0.05 around the centre is all inside or all outside, so the centre's sample line alone
+   * puts coverage above 0.02 (red ≥ 5) or below 0.98 (red ≤ 250).
+   */
   function onEdge(x: number, y: number, pts: ReadonlyArray<{ x: number; y: number }>): boolean {
     for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) {
       const a = pts[j] as { x: number; y: number };
@@ -90,32 +94,43 @@ describe('scanline fill against a point-in-polygon reference (random contours, c
       const vy = b.y - a.y;
       const len2 = vx * vx + vy * vy;
       const u = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((x - a.x) * vx + (y - a.y) * vy) / len2));
-      if (Math.hypot(a.x + u * vx - x, a.y + u * vy - y) < 1e-6) return true;
+      if (Math.hypot(a.x + u * vx - x, a.y + u * vy - y) < 0.05) return true;
     }
     return false;
+  }
+
+  async function check(points: ReadonlyArray<{ x: number; y: number }>, sliced: boolean): Promise<void> {
+    const polygon: Polygon = { type: 'external', points };
+    const flatStyle: Style = { ...style, fillOpacity: 1, strokeWidth: 0, tolerance: 0, vertexMarkers: undefined };
+    const canvas = { data: new Uint8Array(40 * 40 * 3), width: 40, height: 40, channels: 3 };
+    const budget = new Budget(sliced ? 0 : Number.POSITIVE_INFINITY);
+    const t = { ...identity, rawWidth: 40, rawHeight: 40 };
+    await drawOverlay(canvas, await prepareOverlay(40, 40, [polygon], t, flatStyle, budget), 1, 0, budget);
+    for (let y = 0; y < 40; y++) {
+      for (let x = 0; x < 40; x++) {
+        const red = canvas.data[(y * 40 + x) * 3] as number;
+        if (onEdge(x + 0.5, y + 0.5, points)) continue;
+        if (red === 255) expect(inside(x + 0.5, y + 0.5, points), `(${x}, ${y}) covered`).toBe(true);
+        if (red === 0) expect(inside(x + 0.5, y + 0.5, points), `(${x}, ${y}) untouched`).toBe(false);
+      }
+    }
   }
 
   it('a fully covered pixel has its centre inside (even-odd), an untouched one outside', async () => {
     const fc = await import('fast-check');
     const point = fc.record({ x: fc.double({ min: -5, max: 45, noNaN: true }), y: fc.double({ min: -5, max: 45, noNaN: true }) });
     await fc.assert(
-      fc.asyncProperty(fc.array(point, { minLength: 3, maxLength: 80 }), fc.boolean(), async (points, sliced) => {
-        const polygon: Polygon = { type: 'external', points };
-        const flatStyle: Style = { ...style, fillOpacity: 1, strokeWidth: 0, tolerance: 0, vertexMarkers: undefined };
-        const canvas = { data: new Uint8Array(40 * 40 * 3), width: 40, height: 40, channels: 3 };
-        const budget = new Budget(sliced ? 0 : Number.POSITIVE_INFINITY);
-        const t = { ...identity, rawWidth: 40, rawHeight: 40 };
-        await drawOverlay(canvas, await prepareOverlay(40, 40, [polygon], t, flatStyle, budget), 1, 0, budget);
-        for (let y = 0; y < 40; y++) {
-          for (let x = 0; x < 40; x++) {
-            const red = canvas.data[(y * 40 + x) * 3] as number;
-            if (onEdge(x + 0.5, y + 0.5, points)) continue;
-            if (red === 255) expect(inside(x + 0.5, y + 0.5, points), `(${x}, ${y}) covered`).toBe(true);
-            if (red === 0) expect(inside(x + 0.5, y + 0.5, points), `(${x}, ${y}) untouched`).toBe(false);
-          }
-        }
-      }),
+      fc.asyncProperty(fc.array(point, { minLength: 3, maxLength: 80 }), fc.boolean(), (points, sliced) => check(points, sliced)),
       { numRuns: 200 },
     );
+  });
+
+  it('stays right when hundreds of edges swap order between two sample lines (the full-sort fallback)', async () => {
+    // A fan: every edge goes from the top to the mirrored place at the bottom, so all of them cross
+    // near y = 20 and their order reverses there — far more shifts than the insertion sort may make.
+    const points: Array<{ x: number; y: number }> = [];
+    for (let i = 0; i < 150; i++) points.push(i % 2 === 0 ? { x: 0.13 + i * 0.26, y: 0.37 } : { x: 39.7 - i * 0.26, y: 39.61 });
+    await check(points, false);
+    await check(points, true);
   });
 });
