@@ -45,6 +45,36 @@ async function smtp(replies: number[], extra: Partial<SMTPServerOptions> = {}, p
 }
 
 /**
+ * A front door on its own port, before a real SMTP server: while down it drops every connection at
+ * once; once `up()` it forwards to `upstreamPort`. No port is closed and reused (another process
+ * could take it). Counts the connections it received.
+ */
+async function frontDoor(upstreamPort: number): Promise<{ port: number; up: () => void; connections: () => number; close: () => Promise<void> }> {
+  let open = false;
+  let connections = 0;
+  const front = net.createServer((socket) => {
+    connections++;
+    socket.on('error', () => undefined);
+    if (!open) {
+      socket.destroy();
+      return;
+    }
+    const back = net.connect(upstreamPort, '127.0.0.1');
+    back.on('error', () => socket.destroy());
+    socket.pipe(back).pipe(socket);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (front.address() as AddressInfo).port,
+    up: () => {
+      open = true;
+    },
+    connections: () => connections,
+    close: () => new Promise<void>((resolve) => front.close(() => resolve())),
+  };
+}
+
+/**
  * A clock that records requested backoffs and waits 1 ms instead: exact backoff assertions, fast
  * tests. The attempt timeout and the send deadline (30 s and more here) keep their real length and
  * are not recorded: they are cancelled when the send ends.
@@ -136,22 +166,9 @@ describe('createMailSender against a real SMTP server', () => {
   });
 
   it('server down, then up: delivered', async () => {
-    // A front door on its own port: while "down" it drops every connection at once; once "up" it
-    // forwards to a real SMTP server. No port is closed and reused (another process could take it).
     const upstream = await smtp([]);
-    let up = false;
-    const front = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      if (!up) {
-        socket.destroy();
-        return;
-      }
-      const back = net.connect(upstream.port, '127.0.0.1');
-      back.on('error', () => socket.destroy());
-      socket.pipe(back).pipe(socket);
-    });
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
-    const port = (front.address() as AddressInfo).port;
+    const front = await frontDoor(upstream.port);
+    const port = front.port;
     const errors: string[] = [];
     try {
       const mail = createMailSender((m: typeof message) => transport(port).sendMail(m), {
@@ -159,12 +176,12 @@ describe('createMailSender against a real SMTP server', () => {
         clock: recordingClock(),
         onRetry: ({ error }) => {
           errors.push((error as { code?: string }).code ?? '');
-          up = true;
+          front.up();
         },
       });
       await mail.send(message);
     } finally {
-      await new Promise<void>((resolve) => front.close(() => resolve()));
+      await front.close();
     }
     expect(errors).toHaveLength(1);
     expect(['ECONNECTION', 'ESOCKET']).toContain(errors[0]);
@@ -186,27 +203,22 @@ describe('createMailSender: timeouts, drops and a breaker, against a real smtp-s
     // A real smtp-server that accepts each connection and never sends its greeting.
     let connections = 0;
     const silent = await smtp([], { onConnect: () => void connections++ });
-    const server = { port: silent.port, connections: () => connections, close: async () => undefined };
     const letters: unknown[] = [];
-    try {
-      const mail = createMailSender((m: typeof message) => transport(server.port).sendMail(m), {
-        attemptTimeoutMs: 150,
-        timeoutMs: 2_000,
-        initialDelayMs: 10,
-        jitter: 'none',
-        circuitBreaker: false,
-        onDeadLetter: (l) => void letters.push(l),
-      });
-      const error = (await mail.send(message).catch((e: unknown) => e)) as EmailDeliveryError;
-      expect(isEmailDeliveryError(error)).toBe(true);
-      expect(error.permanent).toBe(false);
-      expect(error.attempts).toBe(3);
-      expect((error.cause as { errors: Array<{ code?: string }> }).errors.map((e) => e.code)).toEqual(['ERR_BULWARK_ATTEMPT_TIMEOUT', 'ERR_BULWARK_ATTEMPT_TIMEOUT', 'ERR_BULWARK_ATTEMPT_TIMEOUT']);
-      expect(letters).toHaveLength(1);
-      expect(server.connections()).toBe(3);
-    } finally {
-      await server.close();
-    }
+    const mail = createMailSender((m: typeof message) => transport(silent.port).sendMail(m), {
+      attemptTimeoutMs: 150,
+      timeoutMs: 2_000,
+      initialDelayMs: 10,
+      jitter: 'none',
+      circuitBreaker: false,
+      onDeadLetter: (l) => void letters.push(l),
+    });
+    const error = (await mail.send(message).catch((e: unknown) => e)) as EmailDeliveryError;
+    expect(isEmailDeliveryError(error)).toBe(true);
+    expect(error.permanent).toBe(false);
+    expect(error.attempts).toBe(3);
+    expect((error.cause as { errors: Array<{ code?: string }> }).errors.map((e) => e.code)).toEqual(['ERR_BULWARK_ATTEMPT_TIMEOUT', 'ERR_BULWARK_ATTEMPT_TIMEOUT', 'ERR_BULWARK_ATTEMPT_TIMEOUT']);
+    expect(letters).toHaveLength(1);
+    expect(connections).toBe(3);
   });
 
   it("the caller's signal cancels the wait and the attempt at once", async () => {
@@ -270,37 +282,22 @@ describe('createMailSender: timeouts, drops and a breaker, against a real smtp-s
     for (const type of ['open', 'halfOpen', 'close'] as const) breaker.on(type, (e) => events.push(e.type));
     // Down: every connection is dropped at once by the front door; once up, it forwards to smtp-server.
     const real = await smtp([]);
-    const server = { port: real.port, close: async () => undefined };
-    let up = false;
-    const front = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      if (!up) {
-        socket.destroy();
-        return;
-      }
-      const back = net.connect(server.port, '127.0.0.1');
-      back.on('error', () => socket.destroy());
-      socket.pipe(back).pipe(socket);
-    });
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
-    const port = (front.address() as AddressInfo).port;
-    let connections = 0;
-    front.on('connection', () => connections++);
+    const front = await frontDoor(real.port);
+    const port = front.port;
     try {
       const mail = createMailSender((m: typeof message) => transport(port).sendMail(m), { maxAttempts: 1, circuitBreaker: breaker, timeoutMs: 60_000 });
       for (let i = 0; i < 2; i++) await expect(mail.send(message)).rejects.toMatchObject({ permanent: false, circuitOpen: false });
       expect(breaker.state).toBe('open');
       const fast = (await mail.send(message).catch((e: unknown) => e)) as EmailDeliveryError;
       expect(fast).toMatchObject({ circuitOpen: true, retryAfterMs: 10_000, attempts: 0 });
-      expect(connections).toBe(2); // failing fast: no third connection
-      up = true;
+      expect(front.connections()).toBe(2); // failing fast: no third connection
+      front.up();
       t += 10_000;
       await expect(mail.send(message)).resolves.toBeDefined();
       expect(events).toEqual(['open', 'halfOpen', 'close']);
       expect(mail.metrics()).toMatchObject({ sent: 1, failed: 2, rejected: 1 });
     } finally {
-      await new Promise<void>((resolve) => front.close(() => resolve()));
-      await server.close();
+      await front.close();
     }
   });
 });
