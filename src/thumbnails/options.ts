@@ -279,7 +279,10 @@ export interface RegenerateMissingOptions {
    * @default 'repository'
    */
   readonly verify?: 'repository' | 'storage';
-  /** Aborts the run: the scan stops, generation stops taking items (see `generateMany`). */
+  /**
+   * Aborts the run: the scan stops, generation stops taking items (see `generateMany`).
+   * @default undefined (the run ends on its own)
+   */
   readonly signal?: AbortSignal;
 }
 

@@ -234,6 +234,27 @@ describe('ThumbnailManager.regenerateMissing', () => {
     expect(cursors).toEqual([undefined, 'a', 'b']);
   });
 
+  it("verify: 'storage' never hangs: a check that never returns is cut at ioTimeoutMs, and the caller's signal stops the scan", async () => {
+    const { storage, repository, ids } = await project(3);
+    await new ThumbnailManager({ storage, repository }).generateMany(ids);
+    let signalled = 0;
+    const hung: ThumbnailStorage = {
+      put: (key, data, meta) => storage.put(key, data, meta),
+      get: (key) => storage.get(key),
+      exists: (_key, options) =>
+        new Promise<boolean>(() => {
+          options?.signal?.addEventListener('abort', () => void signalled++);
+        }),
+    };
+    await expect(new ThumbnailManager({ storage: hung, repository, ioTimeoutMs: 20 }).regenerateMissing({ projectId: 'p1', verify: 'storage' })).rejects.toMatchObject({ code: 'ERR_BULWARK_ATTEMPT_TIMEOUT' });
+    expect(signalled).toBeGreaterThan(0); // the hung call was told to stop
+
+    const controller = new AbortController();
+    const run = new ThumbnailManager({ storage: hung, repository }).regenerateMissing({ projectId: 'p1', verify: 'storage', signal: controller.signal });
+    controller.abort(new Error('shutting down'));
+    await expect(run).rejects.toThrow('shutting down');
+  });
+
   it("verify: 'storage' fails the run when a check fails (nothing guessed, nothing generated), and needs listThumbnails", async () => {
     const { storage, repository, ids } = await project(3);
     const manager = new ThumbnailManager({ storage, repository });

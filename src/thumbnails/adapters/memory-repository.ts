@@ -47,8 +47,9 @@ export class MemoryRepository implements SegmentationRepository {
     return Promise.resolve({ totalImages, missing, ids });
   }
 
+  /** Recorded thumbnails of the project, oldest first; the cursor is a position in insertion order. */
   listThumbnails(query: { readonly projectId: string; readonly limit: number; readonly after?: string }): Promise<{ items: { id: string; key: string }[]; next?: string }> {
-    // The cursor is the position in insertion order: stable while records are only added.
+    // Stable while records are only added.
     const start = query.after === undefined ? 0 : Number(query.after);
     const records = [...this.#records.values()];
     const items: { id: string; key: string }[] = [];
