@@ -6,6 +6,7 @@ import { InvalidPolygonError } from './errors/invalid-polygon-error.js';
 import { InvalidStorageKeyError } from './errors/invalid-storage-key-error.js';
 import { SegmentationNotFoundError } from './errors/segmentation-not-found-error.js';
 import { StorageNotFoundError } from './errors/storage-not-found-error.js';
+import { TooManyPointsError } from './errors/too-many-points-error.js';
 import { TooManyPolygonsError } from './errors/too-many-polygons-error.js';
 
 /** True for an {@link ImageDecodeError}. */
@@ -16,6 +17,8 @@ export const isImageTooLargeError = /* @__PURE__ */ guardFor(ImageTooLargeError)
 export const isInvalidPolygonError = /* @__PURE__ */ guardFor(InvalidPolygonError);
 /** True for a {@link TooManyPolygonsError}. */
 export const isTooManyPolygonsError = /* @__PURE__ */ guardFor(TooManyPolygonsError);
+/** True for a {@link TooManyPointsError}. */
+export const isTooManyPointsError = /* @__PURE__ */ guardFor(TooManyPointsError);
 /** True for an {@link InvalidStorageKeyError}. */
 export const isInvalidStorageKeyError = /* @__PURE__ */ guardFor(InvalidStorageKeyError);
 /** True for a {@link StorageNotFoundError}. */

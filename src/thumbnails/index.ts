@@ -42,6 +42,7 @@ export { ImageDecodeError } from './errors/image-decode-error.js';
 export { ImageTooLargeError } from './errors/image-too-large-error.js';
 export { InvalidPolygonError } from './errors/invalid-polygon-error.js';
 export { TooManyPolygonsError } from './errors/too-many-polygons-error.js';
+export { TooManyPointsError } from './errors/too-many-points-error.js';
 export { InvalidStorageKeyError } from './errors/invalid-storage-key-error.js';
 export { StorageNotFoundError } from './errors/storage-not-found-error.js';
 export { SegmentationNotFoundError } from './errors/segmentation-not-found-error.js';
@@ -51,6 +52,7 @@ export {
   isImageTooLargeError,
   isInvalidPolygonError,
   isTooManyPolygonsError,
+  isTooManyPointsError,
   isInvalidStorageKeyError,
   isStorageNotFoundError,
   isSegmentationNotFoundError,

@@ -101,6 +101,14 @@ export interface ThumbnailRenderOptions {
    */
   readonly maxPolygons?: number;
   /**
+   * The most points all polygons of one image may have together; more is a `TooManyPointsError`,
+   * raised before any point is validated or drawn (in `invalidPolygons: 'skip'` mode too: polygons
+   * that would be skipped still count). Drawing time and memory grow with the points, so this bounds
+   * what one hostile segmentation can cost. Minimum: `0`.
+   * @default 1000000
+   */
+  readonly maxPoints?: number;
+  /**
    * What an invalid polygon does (too few points, a NaN coordinate, an unknown colour…): `fail` the
    * thumbnail with an `InvalidPolygonError`, or `skip` that polygon only — the thumbnail is still made
    * and its result lists what was skipped and why (`skippedPolygons`).

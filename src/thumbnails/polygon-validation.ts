@@ -1,4 +1,5 @@
 import { InvalidPolygonError } from './errors/invalid-polygon-error.js';
+import { TooManyPointsError } from './errors/too-many-points-error.js';
 import { TooManyPolygonsError } from './errors/too-many-polygons-error.js';
 import type { Polygon } from './ports.js';
 
@@ -11,12 +12,13 @@ export function isColor(value: unknown): value is string {
 }
 
 /**
- * Checks polygons before any decoding work: an array of at most `maxPolygons`, each with a known
- * `type`/`geometry`, enough points (3 for a polygon, 2 for a polyline), finite numeric coordinates,
- * and a valid colour. Throws a typed error naming the polygon; returns the input, typed.
+ * Checks polygons before any decoding work: an array of at most `maxPolygons` with at most
+ * `maxPoints` points in total (no limit when omitted), each with a known `type`/`geometry`, enough
+ * points (3 for a polygon, 2 for a polyline), finite numeric coordinates, and a valid colour. Throws a
+ * typed error naming the polygon; returns the input, typed.
  */
-export function validatePolygons(polygons: unknown, maxPolygons: number): readonly Polygon[] {
-  return checkPolygons(polygons, maxPolygons, 'fail').polygons;
+export function validatePolygons(polygons: unknown, maxPolygons: number, maxPoints = Number.POSITIVE_INFINITY): readonly Polygon[] {
+  return checkPolygons(polygons, maxPolygons, 'fail', maxPoints).polygons;
 }
 
 /** A polygon left out in lenient mode, and why. */
@@ -31,11 +33,23 @@ export interface SkippedPolygon {
 
 /**
  * @internal Validation in either mode: `fail` throws on the first invalid polygon; `skip` leaves
- * invalid polygons out and lists them (the array itself and `maxPolygons` are still enforced).
+ * invalid polygons out and lists them (the array itself, `maxPolygons` and `maxPoints` are still
+ * enforced). Points are counted from array lengths before anything else is looked at.
  */
-export function checkPolygons(polygons: unknown, maxPolygons: number, mode: 'fail' | 'skip'): { readonly polygons: readonly Polygon[]; readonly skipped: readonly SkippedPolygon[] } {
+export function checkPolygons(
+  polygons: unknown,
+  maxPolygons: number,
+  mode: 'fail' | 'skip',
+  maxPoints = Number.POSITIVE_INFINITY,
+): { readonly polygons: readonly Polygon[]; readonly skipped: readonly SkippedPolygon[] } {
   if (!Array.isArray(polygons)) throw new InvalidPolygonError(-1, undefined, 'polygons must be an array');
   if (polygons.length > maxPolygons) throw new TooManyPolygonsError(polygons.length, maxPolygons);
+  let points = 0;
+  for (const polygon of polygons as unknown[]) {
+    const list = typeof polygon === 'object' && polygon !== null ? (polygon as { points?: unknown }).points : undefined;
+    if (Array.isArray(list)) points += list.length;
+  }
+  if (points > maxPoints) throw new TooManyPointsError(points, maxPoints);
   if (mode === 'fail') {
     checkAll(polygons);
     return { polygons: polygons as readonly Polygon[], skipped: [] };

@@ -13,6 +13,7 @@ export interface ResolvedRenderOptions {
   readonly quality: number;
   readonly style: Style;
   readonly maxPolygons: number;
+  readonly maxPoints: number;
   readonly invalidPolygons: 'fail' | 'skip';
   readonly limitInputPixels: number;
   readonly failOn: 'none' | 'truncated' | 'error' | 'warning';
@@ -55,6 +56,7 @@ export function resolveRenderOptions(options: ThumbnailRenderOptions = {}): Reso
       endMarkers: marker('endMarkers', options.endMarkers),
     },
     maxPolygons: integer('maxPolygons', options.maxPolygons ?? 10_000, 0),
+    maxPoints: integer('maxPoints', options.maxPoints ?? 1_000_000, 0),
     invalidPolygons: oneOf('invalidPolygons', options.invalidPolygons ?? 'fail', ['fail', 'skip']),
     limitInputPixels: integer('limitInputPixels', options.limitInputPixels ?? 268_402_689, 1),
     failOn: oneOf('failOn', options.failOn ?? 'warning', ['none', 'truncated', 'error', 'warning']),

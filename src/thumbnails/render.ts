@@ -41,7 +41,7 @@ const CONTENT_TYPES = { jpeg: 'image/jpeg', webp: 'image/webp', png: 'image/png'
 export async function render(input: Uint8Array, polygons: readonly Polygon[] | undefined, o: ResolvedRenderOptions): Promise<RenderedThumbnail> {
   if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`Image must be a Uint8Array or Buffer, got ${input === null ? 'null' : typeof input}`);
   if (input.length === 0) throw new ImageDecodeError('Image is empty (0 bytes)');
-  const validation = polygons === undefined ? undefined : checkPolygons(polygons, o.maxPolygons, o.invalidPolygons);
+  const validation = polygons === undefined ? undefined : checkPolygons(polygons, o.maxPolygons, o.invalidPolygons, o.maxPoints);
   const checked = validation?.polygons;
   const skippedPolygons = validation?.skipped ?? [];
   const sharp = await loadSharp();
@@ -113,6 +113,7 @@ export async function render(input: Uint8Array, polygons: readonly Polygon[] | u
  * @throws {ImageTooLargeError} more pixels than `limitInputPixels`.
  * @throws {InvalidPolygonError} a polygon with too few points, non-finite coordinates…
  * @throws {TooManyPolygonsError} more than `maxPolygons` polygons.
+ * @throws {TooManyPointsError} more than `maxPoints` points over all polygons.
  *
  * @example
  * ```ts

@@ -54,6 +54,7 @@ const cases: Case[] = [
   { name: 'polygon with no points', code: 'ERR_BULWARK_INVALID_POLYGON', polygons: [{ type: 'external', points: [] }] },
   { name: 'points not an array', code: 'ERR_BULWARK_INVALID_POLYGON', polygons: [{ type: 'external', points: 'M0 0' }] },
   { name: '11 polygons over a cap of 10', code: 'ERR_BULWARK_TOO_MANY_POLYGONS', polygons: Array.from({ length: 11 }, () => ok) },
+  { name: '1 000 001 points over the default maxPoints', code: 'ERR_BULWARK_TOO_MANY_POINTS', polygons: [circle(32, 32, 20, 600_000), circle(32, 32, 10, 400_001)] },
   { name: '200 000-point polygon (valid: simplified)', code: null, polygons: [circle(32, 32, 20, 200_000)] },
   { name: 'self-intersecting polygon (valid)', code: null, polygons: [{ type: 'external', points: pts(0, 0, 60, 60, 60, 0, 0, 60) }] },
   { name: 'points far outside the image (valid: clipped)', code: null, polygons: [{ type: 'external', points: pts(-1e12, -1e12, 1e12, 0, 0, 1e12) }] },
@@ -92,7 +93,7 @@ async function outcome(c: Case): Promise<string | null> {
 describe('bad input corpus', () => {
   it('covers every input error of bulwark/thumbnails and of option validation', () => {
     const covered = new Set(cases.map((c) => c.code));
-    for (const code of ['ERR_BULWARK_IMAGE_DECODE', 'ERR_BULWARK_IMAGE_TOO_LARGE', 'ERR_BULWARK_INVALID_POLYGON', 'ERR_BULWARK_TOO_MANY_POLYGONS', 'ERR_BULWARK_INVALID_STORAGE_KEY', 'ERR_BULWARK_STORAGE_NOT_FOUND', 'ERR_BULWARK_SEGMENTATION_NOT_FOUND', 'ERR_BULWARK_INVALID_OPTION']) {
+    for (const code of ['ERR_BULWARK_IMAGE_DECODE', 'ERR_BULWARK_IMAGE_TOO_LARGE', 'ERR_BULWARK_INVALID_POLYGON', 'ERR_BULWARK_TOO_MANY_POLYGONS', 'ERR_BULWARK_TOO_MANY_POINTS', 'ERR_BULWARK_INVALID_STORAGE_KEY', 'ERR_BULWARK_STORAGE_NOT_FOUND', 'ERR_BULWARK_SEGMENTATION_NOT_FOUND', 'ERR_BULWARK_INVALID_OPTION']) {
       expect(covered, code).toContain(code);
     }
   });

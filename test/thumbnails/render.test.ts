@@ -5,10 +5,12 @@ import {
   ImageDecodeError,
   ImageTooLargeError,
   InvalidPolygonError,
+  TooManyPointsError,
   TooManyPolygonsError,
   renderThumbnail,
   type Polygon,
 } from '../../src/thumbnails/index.js';
+import { InvalidOptionError, defaultClassifier } from '../../src/index.js';
 import { Budget } from '../../src/thumbnails/budget.js';
 import { prepareOverlay } from '../../src/thumbnails/overlay.js';
 import { circle, decode, pngClaiming, solid, square, tiff16 } from '../helpers/images.js';
@@ -242,6 +244,23 @@ describe('renderThumbnail: bad input gets typed errors', () => {
     await expect(renderThumbnail(await solid(10, 10, GREY), polygons, { maxPolygons: 10 })).rejects.toSatisfy(
       (e: unknown) => e instanceof TooManyPolygonsError && e.count === 11 && e.maxPolygons === 10,
     );
+  });
+
+  it('caps the total point count: exactly maxPoints passes, one more fails before any point is looked at', async () => {
+    const image = await solid(10, 10, GREY);
+    const polygons = [circle(5, 5, 4, 60), circle(5, 5, 2, 40)];
+    await expect(renderThumbnail(image, polygons, { maxPoints: 100 })).resolves.toBeDefined();
+    const error = await renderThumbnail(image, polygons, { maxPoints: 99 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TooManyPointsError);
+    expect(error).toMatchObject({ code: 'ERR_BULWARK_TOO_MANY_POINTS', count: 100, maxPoints: 99 });
+    expect(defaultClassifier(error)?.retriable).toBe(false);
+    // Counted first: an over-cap list with a NaN point is a TooManyPointsError, in lenient mode too.
+    const bad = [...polygons, { type: 'external' as const, points: [{ x: Number.NaN, y: 0 }, { x: 1, y: 1 }, { x: 2, y: 0 }] }];
+    for (const invalidPolygons of ['fail', 'skip'] as const) {
+      await expect(renderThumbnail(image, bad, { maxPoints: 101, invalidPolygons })).rejects.toBeInstanceOf(TooManyPointsError);
+    }
+    await expect(renderThumbnail(image, bad, { maxPoints: 103, invalidPolygons: 'skip' })).resolves.toMatchObject({ skippedPolygons: [{ index: 2 }] });
+    await expect(renderThumbnail(image, polygons, { maxPoints: -1 })).rejects.toBeInstanceOf(InvalidOptionError);
   });
 
   it('accepts a self-intersecting polygon', async () => {
