@@ -45,17 +45,55 @@ function byX(a: Edge, b: Edge): number {
 }
 
 /**
+ * The pixels a drawing step touched, per row (`from[y]..to[y]`, empty when `to[y] < from[y]`) within
+ * rows `top..bottom`: blending visits only those, not the bounding box of everything of one colour.
+ * One per `drawOverlay`, emptied again by `blend`.
+ */
+class Touched {
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  top: number;
+  bottom = -1;
+  readonly #width: number;
+
+  constructor(width: number, height: number) {
+    this.#width = width;
+    this.from = new Int32Array(height).fill(width);
+    this.to = new Int32Array(height).fill(-1);
+    this.top = height;
+  }
+
+  /** Marks `x0..x1` of row `y` (already clipped to the canvas). */
+  add(y: number, x0: number, x1: number): void {
+    if (x0 < (this.from[y] as number)) this.from[y] = x0;
+    if (x1 > (this.to[y] as number)) this.to[y] = x1;
+    if (y < this.top) this.top = y;
+    if (y > this.bottom) this.bottom = y;
+  }
+
+  /** Forgets row `y` (after it was blended). */
+  clear(y: number): void {
+    this.from[y] = this.#width;
+    this.to[y] = -1;
+  }
+}
+
+/**
  * Fills one object — `rings[0]` its outer contour, the rest its holes — anti-aliased, into `coverage`
- * (0..1 per pixel, `width × height`), touching only the rows it covers; returns that row range.
+ * (0..1 per pixel, `width × height`), touching only the box it covers; widens `box` to it.
  * The outer contour fills with the even-odd rule (a self-intersecting contour's overlaps are cut, the
  * documented rule); the holes are subtracted **as a union** (nonzero winding over holes all turned
  * the same way), so where two holes overlap the overlap stays cut out. A scanline rasteriser with an
- * active-edge list: cost grows with edges crossing each row, not with all edges.
+ * active-edge list: cost grows with edges crossing each row, not with all edges. Span ends get their
+ * exact partial coverage; span interiors are counted per sample line in a difference array and summed
+ * once per row, so a large object costs a pass per row rather than one per sample line.
  */
-async function fillObject(rings: readonly number[][], width: number, height: number, coverage: Float32Array, budget: Budget, holesOnly = false): Promise<[number, number]> {
+async function fillObject(rings: readonly number[][], width: number, height: number, coverage: Float32Array, touched: Touched, budget: Budget, holesOnly = false): Promise<void> {
   const edges: Edge[] = [];
   let minY = Infinity;
   let maxY = -Infinity;
+  let minX = Infinity;
+  let maxX = -Infinity;
   for (let r = 0; r < rings.length; r++) {
     const ring = rings[r] as number[];
     const n = ring.length / 2;
@@ -76,11 +114,13 @@ async function fillObject(rings: readonly number[][], width: number, height: num
       edges.push(e);
       if (e.y0 < minY) minY = e.y0;
       if (e.y1 > maxY) maxY = e.y1;
+      if (ax < minX) minX = ax;
+      if (ax > maxX) maxX = ax;
     }
   }
   const rowStart = Math.max(0, Math.floor(minY));
   const rowEnd = Math.min(height - 1, Math.ceil(maxY));
-  if (edges.length === 0 || rowStart > rowEnd) return [0, -1];
+  if (edges.length === 0 || rowStart > rowEnd || maxX < 0 || minX >= width) return;
   // Edges bucketed by their first row (a linear counting sort: one `sort()` of 100 000 edges held the
   // event loop for ~100 ms in one piece). An edge waits in `pending` until its first sample line.
   const rowCount = rowEnd - rowStart + 1;
@@ -91,37 +131,46 @@ async function fillObject(rings: readonly number[][], width: number, height: num
     bucketNext[i] = bucketHead[b] as number;
     bucketHead[b] = i;
   }
+  // Lists with explicit counts (no `length` writes in the inner loop).
   const pending: Edge[] = [];
+  let pendingCount = 0;
   // The active edges, kept sorted by their crossing `x`: from one sample line to the next the order
   // barely changes (only where edges cross), so an insertion sort is ~linear and allocates nothing.
   const active: Edge[] = [];
+  let activeCount = 0;
   const xs: number[] = [];
+  // Full pixels inside a span, as +1/-1 at its ends: summed once per row.
+  const interior = new Int32Array(width + 1);
   const weight = 1 / SUBSAMPLES;
   for (let row = rowStart; row <= rowEnd; row++) {
     const base = row * width;
-    for (let i = bucketHead[row - rowStart] as number; i !== -1; i = bucketNext[i] as number) pending.push(edges[i] as Edge);
+    for (let i = bucketHead[row - rowStart] as number; i !== -1; i = bucketNext[i] as number) pending[pendingCount++] = edges[i] as Edge;
+    let spanFrom = width;
+    let spanTo = -1;
+    let rowFrom = width;
+    let rowTo = -1;
     for (let s = 0; s < SUBSAMPLES; s++) {
-      const pause = budget.tick(active.length + 1);
+      const pause = budget.tick(activeCount + 1);
       if (pause !== undefined) await pause;
       const sy = row + (s + 0.5) * weight;
-      if (pending.length > 0) {
+      if (pendingCount > 0) {
         let waiting = 0;
-        for (let i = 0; i < pending.length; i++) {
+        for (let i = 0; i < pendingCount; i++) {
           const e = pending[i] as Edge;
-          if (e.y0 <= sy) active.push(e);
+          if (e.y0 <= sy) active[activeCount++] = e;
           else pending[waiting++] = e;
         }
-        pending.length = waiting;
+        pendingCount = waiting;
       }
-      if (active.length === 0) continue;
+      if (activeCount === 0) continue;
       let kept = 0;
-      for (let i = 0; i < active.length; i++) {
+      for (let i = 0; i < activeCount; i++) {
         const e = active[i] as Edge;
         if (e.y1 <= sy) continue;
         e.x = e.x0 + (sy - e.y0) * e.slope;
         active[kept++] = e;
       }
-      active.length = kept;
+      activeCount = kept;
       // Usually nearly sorted already: an insertion sort, abandoned for a full sort once it has
       // shifted more than a few times the count (new edges in any order, many edges crossing on one
       // line): never quadratic.
@@ -136,9 +185,12 @@ async function fillObject(rings: readonly number[][], width: number, height: num
         }
         active[k] = e;
       }
-      if (budgetShifts < 0) active.sort(byX);
+      if (budgetShifts < 0) {
+        active.length = kept;
+        active.sort(byX);
+      }
       // Spans where the point is inside the outer contour (parity) and inside no hole (winding 0).
-      xs.length = 0;
+      let xsCount = 0;
       let outer = false;
       let holes = 0;
       let open = false;
@@ -148,27 +200,42 @@ async function fillObject(rings: readonly number[][], width: number, height: num
         else holes += c.wind;
         const inside = holesOnly ? holes !== 0 : outer && holes === 0;
         if (inside !== open) {
-          xs.push(c.x);
+          xs[xsCount++] = c.x;
           open = inside;
         }
       }
-      for (let k = 0; k + 1 < xs.length; k += 2) {
+      for (let k = 0; k + 1 < xsCount; k += 2) {
         const xa = Math.max(0, xs[k] as number);
         const xb = Math.min(width, xs[k + 1] as number);
         if (xb <= xa) continue;
         const ia = Math.floor(xa);
         const ib = Math.floor(xb);
+        if (ia < rowFrom) rowFrom = ia;
+        if (ib > rowTo) rowTo = ib;
         if (ia === ib) {
           coverage[base + ia] = (coverage[base + ia] as number) + (xb - xa) * weight;
           continue;
         }
         coverage[base + ia] = (coverage[base + ia] as number) + (ia + 1 - xa) * weight;
-        for (let i = ia + 1; i < ib; i++) coverage[base + i] = (coverage[base + i] as number) + weight;
+        if (ib > ia + 1) {
+          interior[ia + 1] = (interior[ia + 1] as number) + 1;
+          interior[ib] = (interior[ib] as number) - 1;
+          if (ia + 1 < spanFrom) spanFrom = ia + 1;
+          if (ib > spanTo) spanTo = ib;
+        }
         if (ib < width) coverage[base + ib] = (coverage[base + ib] as number) + (xb - ib) * weight;
       }
     }
+    if (spanTo >= 0) {
+      let run = 0;
+      for (let x = spanFrom; x <= spanTo; x++) {
+        run += interior[x] as number;
+        interior[x] = 0;
+        if (run !== 0) coverage[base + x] = (coverage[base + x] as number) + run * weight;
+      }
+    }
+    if (rowTo >= 0) touched.add(row, rowFrom, rowTo < width ? rowTo : width - 1);
   }
-  return [rowStart, rowEnd];
 }
 
 /** Longest piece a segment is cut into before its bounding box is scanned (keeps diagonals cheap). */
@@ -178,9 +245,11 @@ const PIECE = 12;
  * Strokes polylines (closing rings) `strokeWidth` wide with round joins and caps, anti-aliased: each
  * pixel gets the coverage of the nearest segment (a union of capsules, so joins never double up).
  */
-async function strokeSegments(paths: readonly number[][], closed: boolean, strokeWidth: number, width: number, height: number, coverage: Float32Array, rows: [number, number], budget: Budget): Promise<void> {
+async function strokeSegments(paths: readonly number[][], closed: boolean, strokeWidth: number, width: number, height: number, coverage: Float32Array, touched: Touched, budget: Budget): Promise<void> {
   const r = strokeWidth / 2;
   const reach = r + 1;
+  // A pixel centre farther than this from the segment gets no coverage: compared squared, no root.
+  const outside2 = (r + 0.5) * (r + 0.5);
   for (const flat of paths) {
     const n = flat.length / 2;
     const segments = closed ? n : n - 1;
@@ -206,18 +275,20 @@ async function strokeSegments(paths: readonly number[][], closed: boolean, strok
         const x1 = Math.min(width - 1, Math.ceil(Math.max(ax, bx) + reach));
         const y0 = Math.max(0, Math.floor(Math.min(ay, by) - reach));
         const y1 = Math.min(height - 1, Math.ceil(Math.max(ay, by) + reach));
-        if (y0 < rows[0]) rows[0] = y0;
-        if (y1 > rows[1]) rows[1] = y1;
+        if (x1 < x0 || y1 < y0) continue;
+        for (let y = y0; y <= y1; y++) touched.add(y, x0, x1);
+        const inverse = len2 === 0 ? 0 : 1 / len2;
         for (let y = y0; y <= y1; y++) {
           const py = y + 0.5 - ay;
           for (let x = x0; x <= x1; x++) {
             const px = x + 0.5 - ax;
-            let t = len2 === 0 ? 0 : (px * vx + py * vy) / len2;
+            let t = (px * vx + py * vy) * inverse;
             t = t < 0 ? 0 : t > 1 ? 1 : t;
             const dx = px - t * vx;
             const dy = py - t * vy;
-            const c = r + 0.5 - Math.sqrt(dx * dx + dy * dy);
-            if (c <= 0) continue;
+            const d2 = dx * dx + dy * dy;
+            if (d2 >= outside2) continue;
+            const c = r + 0.5 - Math.sqrt(d2);
             const idx = y * width + x;
             const v = c >= 1 ? 1 : c;
             if (v > (coverage[idx] as number)) coverage[idx] = v;
@@ -228,13 +299,17 @@ async function strokeSegments(paths: readonly number[][], closed: boolean, strok
   }
 }
 
-/** Blends `color × opacity × coverage` over the canvas for the given rows, and clears those coverage rows. */
-function blend(canvas: Canvas, coverage: Float32Array, rows: [number, number], color: string, opacity: number): void {
+/** Blends `color × opacity × coverage` over the touched pixels, and clears their coverage (and `touched`). */
+function blend(canvas: Canvas, coverage: Float32Array, touched: Touched, color: string, opacity: number): void {
   const [r, g, b, a] = parseColor(color);
   const alpha = a * opacity;
   const { data, width, channels } = canvas;
-  for (let y = rows[0]; y <= rows[1]; y++) {
-    for (let x = 0, idx = y * width; x < width; x++, idx++) {
+  for (let y = touched.top; y <= touched.bottom; y++) {
+    const to = touched.to[y] as number;
+    const from = touched.from[y] as number;
+    if (to < from) continue;
+    touched.clear(y);
+    for (let x = from, idx = y * width + from; x <= to; x++, idx++) {
       const c = coverage[idx] as number;
       if (c === 0) continue;
       coverage[idx] = 0;
@@ -245,6 +320,8 @@ function blend(canvas: Canvas, coverage: Float32Array, rows: [number, number], c
       data[o + 2] = Math.round((data[o + 2] as number) + (b - (data[o + 2] as number)) * k);
     }
   }
+  touched.top = canvas.height;
+  touched.bottom = -1;
 }
 
 /**
@@ -255,25 +332,24 @@ function blend(canvas: Canvas, coverage: Float32Array, rows: [number, number], c
 export async function drawOverlay(canvas: Canvas, overlay: Overlay, fillOpacity: number, strokeWidth: number, budget: Budget): Promise<void> {
   const { width, height } = canvas;
   const coverage = new Float32Array(width * height);
+  const touched = new Touched(width, height);
   for (const fill of overlay.fills) {
-    const rows = await fillObject(fill.rings, width, height, coverage, budget);
-    if (rows[1] >= rows[0]) blend(canvas, coverage, rows, fill.color, fillOpacity);
+    await fillObject(fill.rings, width, height, coverage, touched, budget);
+    blend(canvas, coverage, touched, fill.color, fillOpacity);
     if (fill.holeColor !== undefined && fill.rings.length > 1) {
-      const holeRows = await fillObject(fill.rings, width, height, coverage, budget, true);
-      if (holeRows[1] >= holeRows[0]) blend(canvas, coverage, holeRows, fill.holeColor, fillOpacity);
+      await fillObject(fill.rings, width, height, coverage, touched, budget, true);
+      blend(canvas, coverage, touched, fill.holeColor, fillOpacity);
     }
   }
   for (const stroke of overlay.strokes) {
-    const rows: [number, number] = [height, -1];
-    await strokeSegments(stroke.closed, true, strokeWidth, width, height, coverage, rows, budget);
-    await strokeSegments(stroke.open, false, strokeWidth, width, height, coverage, rows, budget);
-    if (rows[1] >= rows[0]) blend(canvas, coverage, rows, stroke.color, 1);
+    await strokeSegments(stroke.closed, true, strokeWidth, width, height, coverage, touched, budget);
+    await strokeSegments(stroke.open, false, strokeWidth, width, height, coverage, touched, budget);
+    blend(canvas, coverage, touched, stroke.color, 1);
   }
   for (const marker of overlay.markers) {
     const dots: number[][] = [];
     for (let i = 0; i + 1 < marker.points.length; i += 2) dots.push([marker.points[i] as number, marker.points[i + 1] as number, marker.points[i] as number, marker.points[i + 1] as number]);
-    const rows: [number, number] = [height, -1];
-    await strokeSegments(dots, false, marker.radius * 2, width, height, coverage, rows, budget);
-    if (rows[1] >= rows[0]) blend(canvas, coverage, rows, marker.color, 1);
+    await strokeSegments(dots, false, marker.radius * 2, width, height, coverage, touched, budget);
+    blend(canvas, coverage, touched, marker.color, 1);
   }
 }
