@@ -9,6 +9,7 @@ export { CircuitOpenError } from './errors/circuit-open-error.js';
 export { InvalidOptionError } from './errors/invalid-option-error.js';
 export { PermanentError } from './errors/permanent-error.js';
 export { AttemptTimeoutError } from './errors/attempt-timeout-error.js';
+export { TaskTimeoutError } from './errors/task-timeout-error.js';
 export { RetryExhaustedError } from './errors/retry-exhausted-error.js';
 export type { RetryExhaustedReason } from './errors/retry-exhausted-error.js';
 export { UnacceptableResultError } from './errors/unacceptable-result-error.js';
@@ -21,6 +22,7 @@ export {
   isRetryExhaustedError,
   isPermanentError,
   isAttemptTimeoutError,
+  isTaskTimeoutError,
   isInvalidOptionError,
   isQueueFullError,
   isQueueClearedError,

@@ -4,6 +4,7 @@ import { prop } from './inspect.js';
 /** Matches bulwark's own codes by text, so this classifier needs none of the error classes. */
 const RETRIABLE_CODES: ReadonlySet<unknown> = /* @__PURE__ */ new Set([
   'ERR_BULWARK_ATTEMPT_TIMEOUT',
+  'ERR_BULWARK_TASK_TIMEOUT',
   'ERR_BULWARK_QUEUE_FULL',
   'ERR_BULWARK_QUEUE_TIMEOUT',
   'ERR_BULWARK_NOT_PROCESSED',

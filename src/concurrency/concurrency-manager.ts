@@ -4,11 +4,14 @@ import { QueueClearedError } from '../errors/queue-cleared-error.js';
 import { QueueFullError } from '../errors/queue-full-error.js';
 import { QueueTimeoutError } from '../errors/queue-timeout-error.js';
 import { ReentrantRunError } from '../errors/reentrant-run-error.js';
+import { TaskTimeoutError } from '../errors/task-timeout-error.js';
 import { abortReason, neverAbortedSignal } from '../internal/abort.js';
 import { startTimer, systemClock, type Clock, type Timer } from '../internal/clock.js';
-import { integer, number, oneOf, optionalBoolean, optionalNumber, optionalSignal } from '../internal/validate.js';
-import type { ConcurrencyManagerOptions, ConcurrencyStatus, RunOptions, TaskContext } from './options.js';
+import { Emitter, warnHookError, type HookErrorHandler } from '../internal/events.js';
+import { integer, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../internal/validate.js';
+import type { ConcurrencyEvents, ConcurrencyManagerOptions, ConcurrencyStatus, RateLimit, RunOptions, RunningTask, TaskContext } from './options.js';
 import { LinkedQueue, PriorityQueue } from './queue.js';
+import { StartWindow, rateLimit } from './rate.js';
 
 type Settle = (value: unknown) => void;
 type TaskFn = (context: TaskContext) => unknown;
@@ -22,6 +25,8 @@ interface TaskExtras {
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   timer: Timer | undefined;
+  readonly id: string | undefined;
+  readonly timeoutMs: number | undefined;
 }
 
 /**
@@ -40,13 +45,13 @@ class Task {
 
   constructor(
     readonly fn: TaskFn,
-    readonly priority: number,
+    /** Changed only by `setPriority`. */
+    public priority: number,
     readonly key: string | undefined,
-    readonly resource: AsyncResource,
-    signal: AbortSignal | undefined,
-    timed: boolean,
+    readonly resource: AsyncResource | undefined,
+    extras: TaskExtras | undefined,
   ) {
-    this.extras = signal === undefined && !timed ? undefined : { signal, onAbort: undefined, timer: undefined };
+    this.extras = extras;
   }
 
   reject(reason: unknown): void {
@@ -62,6 +67,13 @@ type Submit = (fn: TaskFn, options: RunOptions | undefined, parent: Running | un
  */
 class Running implements TaskContext {
   settled = false;
+  /** Past its `timeoutMs`: its caller has the `TaskTimeoutError`; its slot is held until it settles. */
+  timedOut = false;
+  /** The timeout's timer and the caller-signal link, while they are armed. */
+  timer: Timer | undefined = undefined;
+  unlink: (() => void) | undefined = undefined;
+  /** Settles the caller's promise (a task that needs it: queued, timed or observed). */
+  task: Task | undefined = undefined;
   /** Whether this task holds one of its key's places (a child borrowing its parent's key does not). */
   keyCounted = false;
   /** The nested run borrowing this task's slot now (one at a time per slot). */
@@ -75,6 +87,9 @@ class Running implements TaskContext {
     readonly key: string | undefined,
     readonly signal: AbortSignal,
     readonly submit: Submit,
+    readonly id: string | undefined,
+    readonly startedAt: number,
+    readonly timeoutMs: number | undefined,
   ) {}
 
   get lent(): boolean {
@@ -94,6 +109,8 @@ function noop(): void {}
 interface KeyState {
   active: number;
   waiting: LinkedQueue<Task>;
+  /** Its `ratePerKey` window (while it remembers a start). */
+  window: StartWindow | undefined;
 }
 
 /** The tasks of every manager running in the current async context, innermost first (`reentrant: 'detect' | 'throw'`). */
@@ -126,7 +143,7 @@ export function isConcurrencyManager(value: unknown): value is ConcurrencyManage
  * ```ts
  * const limiter = new ConcurrencyManager({ concurrency: 5 });
  * const thumbnails = await Promise.all(ids.map((id) => limiter.run(() => makeThumbnail(id))));
- * limiter.status(); // { active: 0, queued: 0, concurrency: 5, borrowed: 0 }
+ * limiter.status(); // { active: 0, queued: 0, concurrency: 5, borrowed: 0, timedOut: 0 }
  * ```
  */
 export class ConcurrencyManager {
@@ -154,6 +171,23 @@ export class ConcurrencyManager {
   #paused: boolean;
   #idleWaiters: Array<() => void> = [];
   #emptyWaiters: Array<() => void> = [];
+  /** `onSizeLessThan` callers: resolved once fewer than `size` tasks wait. */
+  #sizeWaiters: Array<{ readonly size: number; readonly resolve: () => void }> = [];
+  #pendingZeroWaiters: Array<() => void> = [];
+  readonly #timeoutMs: number | undefined;
+  readonly #rate: StartWindow | undefined;
+  readonly #ratePerKey: RateLimit | undefined;
+  /** The one timer that wakes the queue when a rate window opens (armed only while a task waits for it). */
+  #rateTimer: Timer | undefined;
+  #rateTimerAt = Infinity;
+  #keyRecords = 0;
+  /** Running tasks past their timeout whose function has not settled. */
+  #timedOut = 0;
+  readonly #running = new Set<Running>();
+  readonly #events: Emitter<ConcurrencyEvents>;
+  /** Whether `empty` / `idle` held at the last notification (events fire on the change). */
+  #wasEmpty = true;
+  #wasIdle = true;
   readonly #submitter: Submit = (fn, options, parent) => this.#submit(fn, options, parent);
 
   /** @throws {InvalidOptionError} when an option is out of range. */
@@ -165,6 +199,11 @@ export class ConcurrencyManager {
     this.#perKey = options.concurrencyPerKey === undefined ? undefined : integer('concurrencyPerKey', options.concurrencyPerKey, 1);
     this.#reentrant = oneOf('reentrant', options.reentrant ?? 'off', ['off', 'detect', 'throw']);
     this.#paused = optionalBoolean('paused', options.paused) ?? false;
+    this.#timeoutMs = optionalNumber('timeoutMs', options.timeoutMs, 1, Number.MAX_SAFE_INTEGER);
+    const rate = rateLimit('rate', options.rate);
+    this.#rate = rate === undefined ? undefined : new StartWindow(rate);
+    this.#ratePerKey = rateLimit('ratePerKey', options.ratePerKey);
+    this.#events = new Emitter(optionalFunction<HookErrorHandler>('onHookError', options.onHookError) ?? warnHookError);
     this.#clock = options.clock ?? systemClock;
     // Only on request: the first AsyncLocalStorage.run turns on promise hooks for the whole process.
     if (this.#reentrant !== 'off') contextStorage ??= new AsyncLocalStorage<Frame>();
@@ -196,9 +235,91 @@ export class ConcurrencyManager {
     return this.#paused;
   }
 
-  /** `{ active, queued, concurrency, borrowed }`: `active` counts every running task, `borrowed` those of them on a parent's slot. */
+  /**
+   * `{ active, queued, concurrency, borrowed, timedOut }`: `active` counts every running task,
+   * `borrowed` those of them on a parent's slot, `timedOut` those past their timeout still running.
+   */
   status(): ConcurrencyStatus {
-    return { active: this.#active + this.#borrowed, queued: this.#queued + this.#admitting, concurrency: this.#concurrency, borrowed: this.#borrowed };
+    return { active: this.#active + this.#borrowed, queued: this.#queued + this.#admitting, concurrency: this.#concurrency, borrowed: this.#borrowed, timedOut: this.#timedOut };
+  }
+
+  /** A snapshot of the running tasks, in start order. */
+  running(): RunningTask[] {
+    return [...this.#running].map((r) => ({ id: r.id, key: r.key, startedAt: r.startedAt, timeoutMs: r.timeoutMs, timedOut: r.timedOut, borrowed: r.lender !== undefined }));
+  }
+
+  /**
+   * How many tasks wait with this `priority` and/or `key` (both optional; `{}` counts every waiting
+   * task, like `queued`). Walks the queue: O(queued).
+   */
+  sizeBy(filter: { readonly priority?: number; readonly key?: string } = {}): number {
+    let count = 0;
+    this.#eachWaiting((task) => {
+      if ((filter.priority === undefined || task.priority === filter.priority) && (filter.key === undefined || task.key === filter.key)) count++;
+    });
+    return count;
+  }
+
+  /**
+   * Changes the priority of the first waiting task with this `id` (in queue order); it moves behind
+   * the tasks already waiting with the new priority, as if it had just been added (p-queue's rule).
+   * Returns whether a task was found: `false` when none with this id waits (it started, settled, or
+   * never existed) — where p-queue throws, since a task starting between the caller's check and this
+   * call is a race, not a mistake.
+   * @throws {InvalidOptionError} when `priority` is not a number.
+   */
+  setPriority(id: string, priority: number): boolean {
+    const value = number('priority', priority, -Infinity);
+    let found: Task | undefined;
+    this.#eachWaiting((task) => {
+      if (found === undefined && task.extras?.id === id) found = task;
+    });
+    if (found === undefined) return false;
+    if (this.#queue.remove(found)) {
+      found.priority = value;
+      this.#queue.push(found);
+    } else found.priority = value; // held back by its key or waiting for room: it keeps that place
+    this.#drain();
+    return true;
+  }
+
+  /** Calls `visit` on every live waiting task: queue order, then those held back by their key, then those waiting for room. */
+  #eachWaiting(visit: (task: Task) => void): void {
+    const live = (task: Task): void => {
+      if ((task.flags & (CANCELLED | STARTED)) === 0) visit(task);
+    };
+    this.#queue.forEach(live);
+    for (const state of this.#keys.values()) state.waiting.forEach(live);
+    this.#admission.forEach(live);
+  }
+
+  /**
+   * Subscribes to one kind of event; returns the function that unsubscribes. A listener that throws
+   * is reported to `onHookError` and changes nothing. `empty` and `idle` fire when the state is
+   * reached (not again while it holds); `completed` / `error` when a task's promise settles, `next`
+   * when its slot is freed.
+   *
+   * @example
+   * ```ts
+   * const off = limiter.on('error', ({ id, error }) => log.warn({ id, err: error }, 'task failed'));
+   * off();
+   * ```
+   */
+  on<K extends keyof ConcurrencyEvents>(type: K, listener: (event: ConcurrencyEvents[K]) => void): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  /** Resolves once fewer than `size` tasks wait (at once if so already): back-pressure for producers. */
+  onSizeLessThan(size: number): Promise<void> {
+    const limit = number('size', size, -Infinity);
+    if (this.#queued + this.#admitting < limit) return Promise.resolve();
+    return new Promise((resolve) => this.#sizeWaiters.push({ size: limit, resolve }));
+  }
+
+  /** Resolves once no task runs (at once if none does); tasks may still wait, e.g. while paused. */
+  onPendingZero(): Promise<void> {
+    if (this.#active + this.#borrowed === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#pendingZeroWaiters.push(resolve));
   }
 
   /**
@@ -270,17 +391,23 @@ export class ConcurrencyManager {
     let priority = 0;
     let key: string | undefined;
     let signal: AbortSignal | undefined;
+    let id: string | undefined;
+    let timeoutMs = this.#timeoutMs;
     if (options !== undefined) {
       try {
         priority = options.priority === undefined ? 0 : number('priority', options.priority, -Infinity);
         if (options.key !== undefined && typeof options.key !== 'string') throw new InvalidOptionError('key', 'a string', options.key);
         key = options.key;
+        if (options.id !== undefined && typeof options.id !== 'string') throw new InvalidOptionError('id', 'a string', options.id);
+        id = options.id;
+        if (options.timeoutMs !== undefined) timeoutMs = number('timeoutMs', options.timeoutMs, 1, Number.MAX_SAFE_INTEGER);
         signal = optionalSignal('signal', options.signal);
       } catch (error) {
         return Promise.reject(error);
       }
       if (signal?.aborted) return Promise.reject(abortReason(signal));
     }
+    if (this.#events.has('add')) this.#events.emit('add', { id, key, priority });
 
     let parent = explicitParent;
     if (parent === undefined && this.#reentrant !== 'off') {
@@ -290,15 +417,16 @@ export class ConcurrencyManager {
     if (parent?.settled === true) parent = undefined;
 
     // Fast path: a slot is free and nobody waits ahead.
-    if (!this.#paused && this.#active < this.#concurrency && this.#queued === 0 && this.#admitting === 0 && this.#keyFree(key)) {
-      return this.#start(fn, key, undefined, signal);
+    if (!this.#paused && this.#active < this.#concurrency && this.#queued === 0 && this.#admitting === 0 && this.#keyFree(key) && this.#rateWait(key) === 0) {
+      return this.#start(fn, key, undefined, signal, id, timeoutMs);
     }
     // A nested run may borrow its parent's slot while the parent awaits it.
-    if (parent !== undefined && !parent.lent && !this.#paused && (this.#keyFree(key) || key === parent.key)) {
-      return this.#start(fn, key, parent, signal);
+    if (parent !== undefined && !parent.lent && !this.#paused && (this.#keyFree(key) || key === parent.key) && this.#rateWait(key) === 0) {
+      return this.#start(fn, key, parent, signal, id, timeoutMs);
     }
 
-    const task = new Task(fn, priority, key, new AsyncResource('bulwark.ConcurrencyManager'), signal, this.#queueTimeoutMs !== undefined);
+    const extras = signal === undefined && id === undefined && timeoutMs === undefined && this.#queueTimeoutMs === undefined ? undefined : { signal, onAbort: undefined, timer: undefined, id, timeoutMs };
+    const task = new Task(fn, priority, key, new AsyncResource('bulwark.ConcurrencyManager'), extras);
     const promise = new Promise<unknown>((resolve) => {
       task.resolve = resolve;
     });
@@ -311,6 +439,7 @@ export class ConcurrencyManager {
       this.#queued++;
       this.#queue.push(task);
     }
+    this.#wasEmpty = false;
     if (parent !== undefined) {
       task.parent = parent;
       (parent.waiting ??= []).push(task);
@@ -334,17 +463,69 @@ export class ConcurrencyManager {
     return state === undefined || state.active < this.#perKey;
   }
 
+  /** Milliseconds until the rate limits allow a start of a task with this key (0: now; no clock read without limits). */
+  #rateWait(key: string | undefined): number {
+    if (this.#rate === undefined && this.#ratePerKey === undefined) return 0;
+    const now = this.#clock.now();
+    const global = this.#rate === undefined ? 0 : this.#rate.wait(now);
+    const own = key === undefined || this.#ratePerKey === undefined ? 0 : (this.#keys.get(key)?.window?.wait(now) ?? 0);
+    return global > own ? global : own;
+  }
+
+  /** Runs `#wake` after `ms` (keeping an earlier wake-up if one is armed). Armed only while a task waits for a rate window. */
+  #wakeAfter(ms: number): void {
+    const at = this.#clock.now() + ms;
+    if (this.#rateTimer !== undefined) {
+      if (this.#rateTimerAt <= at) return;
+      this.#rateTimer.cancel();
+    }
+    this.#rateTimerAt = at;
+    this.#rateTimer = startTimer(this.#clock, ms, () => {
+      this.#rateTimer = undefined;
+      this.#rateTimerAt = Infinity;
+      this.#wake();
+    });
+  }
+
+  /** A rate window opened: tasks held back by their key's rate go back to the front of the queue, then the queue drains. */
+  #wake(): void {
+    if (this.#ratePerKey !== undefined) {
+      const now = this.#clock.now();
+      for (const state of this.#keys.values()) {
+        if (state.waiting.head === undefined || state.window === undefined) continue;
+        const wait = state.window.wait(now);
+        if (wait > 0) {
+          this.#wakeAfter(wait);
+          continue;
+        }
+        // In their order, ahead of everything still queued (they were dequeued before it).
+        const held: Task[] = [];
+        state.waiting.drainEach((task) => {
+          if ((task.flags & (CANCELLED | STARTED)) === 0) held.push(task);
+        });
+        for (let i = held.length - 1; i >= 0; i--) this.#queue.unshift(held[i] as Task);
+      }
+    }
+    this.#drain();
+  }
+
   #keyState(key: string): KeyState {
     let state = this.#keys.get(key);
     if (state === undefined) {
-      state = { active: 0, waiting: new LinkedQueue<Task>() };
+      state = { active: 0, waiting: new LinkedQueue<Task>(), window: undefined };
       this.#keys.set(key, state);
     }
     return state;
   }
 
+  /** Whether a key's state holds nothing worth keeping: no running task, none held back, no start its rate still counts. */
+  #keyUnused(state: KeyState, now: number): boolean {
+    return state.active === 0 && state.waiting.head === undefined && (state.window === undefined || state.window.stale(now));
+  }
+
   #pruneKeys(): void {
-    for (const [key, state] of this.#keys) if (state.active === 0 && state.waiting.head === undefined) this.#keys.delete(key);
+    const now = this.#ratePerKey === undefined ? 0 : this.#clock.now();
+    for (const [key, state] of this.#keys) if (this.#keyUnused(state, now)) this.#keys.delete(key);
   }
 
   /** Arms the signal listener and the queue timeout for a waiting task. */
@@ -405,13 +586,20 @@ export class ConcurrencyManager {
     task.flags |= STARTED;
     this.#unwatch(task);
     // In the caller's async context, not in that of the task that freed the slot.
-    task.resource.runInAsyncScope(this.#runQueued, this, task, lender);
+    (task.resource as AsyncResource).runInAsyncScope(this.#runQueued, this, task, lender);
   }
 
   /** Starts every task that can start: no slot stays idle while a runnable task waits. */
   #drain(): void {
     this.#admit();
     while (!this.#paused && this.#active < this.#concurrency) {
+      if (this.#rate !== undefined && this.#queued + this.#admitting > 0) {
+        const wait = this.#rate.wait(this.#clock.now());
+        if (wait > 0) {
+          this.#wakeAfter(wait);
+          break;
+        }
+      }
       // Waiting callers (`whenQueueFull: 'wait'`) go straight to a free slot when nothing startable is
       // queued ahead of them (tasks held back by their key may still count as queued).
       const task = this.#queue.shift() ?? this.#admission.shift();
@@ -420,6 +608,14 @@ export class ConcurrencyManager {
       if (task.key !== undefined && this.#perKey !== undefined && !this.#keyFree(task.key)) {
         this.#keyState(task.key).waiting.push(task); // still counted as queued; keeps its place for its key
         continue;
+      }
+      if (task.key !== undefined && this.#ratePerKey !== undefined) {
+        const wait = this.#keys.get(task.key)?.window?.wait(this.#clock.now()) ?? 0;
+        if (wait > 0) {
+          this.#keyState(task.key).waiting.push(task); // held back by its key's rate, same rule
+          this.#wakeAfter(wait);
+          continue;
+        }
       }
       this.#startQueued(task, undefined);
       this.#admit();
@@ -439,6 +635,14 @@ export class ConcurrencyManager {
     while (!lender.lent && waiting.length > 0) {
       const index = waiting.findIndex((t) => (t.flags & (CANCELLED | STARTED)) !== 0 || this.#keyFree(t.key) || t.key === lender.key);
       if (index === -1) return;
+      const candidate = waiting[index] as Task;
+      if ((candidate.flags & (CANCELLED | STARTED)) === 0) {
+        const wait = this.#rateWait(candidate.key);
+        if (wait > 0) {
+          this.#wakeAfter(wait);
+          return;
+        }
+      }
       const [task] = waiting.splice(index, 1) as [Task];
       if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
       this.#startQueued(task, lender);
@@ -449,15 +653,46 @@ export class ConcurrencyManager {
     }
   }
 
-  #start(fn: TaskFn, key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined): Promise<unknown> {
-    const running = this.#begin(key, lender, signal);
+  #start(fn: TaskFn, key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined, id: string | undefined, timeoutMs: number | undefined): Promise<unknown> {
+    // A task with a timeout, or whose outcome a listener wants, settles through a Task (the common case does not).
+    if (timeoutMs !== undefined || this.#events.has('completed') || this.#events.has('error')) {
+      const task = new Task(fn, 0, key, undefined, { signal, onAbort: undefined, timer: undefined, id, timeoutMs });
+      const promise = new Promise<unknown>((resolve) => {
+        task.resolve = resolve;
+      });
+      this.#runQueued(task, lender);
+      return promise;
+    }
+    const running = this.#begin(key, lender, signal, id, undefined, undefined);
     if (contextStorage === undefined || this.#reentrant === 'off') return this.#execute(fn, running);
     return contextStorage.run({ manager: this, running, parent: contextStorage.getStore() }, () => this.#execute(fn, running));
   }
 
-  /** Counts a task as running (on its own slot, or on `lender`'s) and makes its context. */
-  #begin(key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined): Running {
-    const running = new Running(lender, key, signal ?? neverAbortedSignal(), this.#submitter);
+  /** Counts a task as running (on its own slot, or on `lender`'s), records its start, makes its context and arms its timeout. */
+  #begin(key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined, id: string | undefined, timeoutMs: number | undefined, task: Task | undefined): Running {
+    const now = this.#clock.now();
+    let taskSignal = signal ?? neverAbortedSignal();
+    const controller = timeoutMs === undefined ? undefined : new AbortController();
+    if (controller !== undefined) taskSignal = controller.signal;
+    const running = new Running(lender, key, taskSignal, this.#submitter, id, now, timeoutMs);
+    running.task = task;
+    if (controller !== undefined) {
+      if (signal !== undefined) {
+        const onAbort = (): void => controller.abort(abortReason(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        running.unlink = () => signal.removeEventListener('abort', onAbort);
+      }
+      running.timer = startTimer(this.#clock, timeoutMs as number, () => this.#expire(running, controller));
+    }
+    this.#running.add(running);
+    this.#wasIdle = false;
+    this.#rate?.record(now);
+    if (key !== undefined && this.#ratePerKey !== undefined) {
+      const state = this.#keyState(key);
+      (state.window ??= new StartWindow(this.#ratePerKey)).record(now);
+      // Keys come and go (tenants): forget those whose window is empty now and then.
+      if (++this.#keyRecords % 1024 === 0) this.#pruneKeys();
+    }
     if (lender === undefined) this.#active++;
     else {
       lender.borrower = running;
@@ -468,7 +703,20 @@ export class ConcurrencyManager {
       this.#keyState(key).active++;
       running.keyCounted = true;
     }
+    if (this.#events.has('active')) this.#events.emit('active', { id, key });
     return running;
+  }
+
+  /** A task ran past its `timeoutMs`: its signal aborts and its caller gets the `TaskTimeoutError` now; its slot is freed when it settles. */
+  #expire(running: Running, controller: AbortController): void {
+    running.timer = undefined;
+    if (running.settled || running.timedOut) return;
+    running.timedOut = true;
+    this.#timedOut++;
+    const error = new TaskTimeoutError(running.timeoutMs as number, running.id);
+    controller.abort(error);
+    running.task?.reject(error);
+    if (this.#events.has('error')) this.#events.emit('error', { id: running.id, key: running.key, error, durationMs: this.#clock.now() - running.startedAt });
   }
 
   async #execute(fn: TaskFn, running: Running): Promise<unknown> {
@@ -479,25 +727,50 @@ export class ConcurrencyManager {
     }
   }
 
-  /** Runs a queued task and settles its caller's promise directly (no promise resolved with a promise). */
+  /**
+   * Runs a task that settles through its `Task` and settles its caller's promise directly (no promise
+   * resolved with a promise) — unless it timed out, whose caller already has the `TaskTimeoutError`.
+   */
   async #executeQueued(task: Task, running: Running): Promise<void> {
+    let ok = true;
+    let outcome: unknown;
     try {
-      task.resolve(await task.fn(running));
+      outcome = await task.fn(running);
     } catch (error) {
-      task.reject(error);
+      ok = false;
+      outcome = error;
+    }
+    try {
+      if (!running.timedOut) {
+        running.timer?.cancel();
+        running.timer = undefined;
+        if (ok) task.resolve(outcome);
+        else task.reject(outcome);
+        const type = ok ? 'completed' : 'error';
+        if (this.#events.has(type)) {
+          const durationMs = this.#clock.now() - running.startedAt;
+          if (ok) this.#events.emit('completed', { id: running.id, key: running.key, result: outcome, durationMs });
+          else this.#events.emit('error', { id: running.id, key: running.key, error: outcome, durationMs });
+        }
+      }
     } finally {
       this.#release(running);
     }
   }
 
   #runQueued(task: Task, lender: Running | undefined): void {
-    const running = this.#begin(task.key, lender, task.extras?.signal);
+    const running = this.#begin(task.key, lender, task.extras?.signal, task.extras?.id, task.extras?.timeoutMs, task);
     if (contextStorage === undefined || this.#reentrant === 'off') void this.#executeQueued(task, running);
     else contextStorage.run({ manager: this, running, parent: contextStorage.getStore() }, () => void this.#executeQueued(task, running));
   }
 
   #release(running: Running): void {
     running.settled = true;
+    running.timer?.cancel();
+    running.unlink?.();
+    if (running.timedOut) this.#timedOut--;
+    this.#running.delete(running);
+    if (this.#events.has('next')) this.#events.emit('next', { id: running.id, key: running.key });
     // Its own waiting children become ordinary queued tasks (they are in the main queue already).
     if (running.waiting !== undefined) {
       for (const task of running.waiting) task.parent = undefined;
@@ -537,19 +810,45 @@ export class ConcurrencyManager {
       this.#queue.unshift(task);
       break;
     }
-    if (state.active === 0 && state.waiting.head === undefined) this.#keys.delete(key);
+    if (this.#keyUnused(state, this.#ratePerKey === undefined ? 0 : this.#clock.now())) this.#keys.delete(key);
   }
 
   #notify(): void {
-    if (this.#queued === 0 && this.#admitting === 0 && this.#emptyWaiters.length > 0) {
+    const waiting = this.#queued + this.#admitting;
+    if (waiting === 0 && this.#rateTimer !== undefined) {
+      // Nothing waits for a rate window any more: no timer keeps the process alive.
+      this.#rateTimer.cancel();
+      this.#rateTimer = undefined;
+      this.#rateTimerAt = Infinity;
+    }
+    if (waiting === 0 && this.#emptyWaiters.length > 0) {
       const waiters = this.#emptyWaiters;
       this.#emptyWaiters = [];
       for (const resolve of waiters) resolve();
     }
-    if (this.#isIdle() && this.#idleWaiters.length > 0) {
+    if (this.#sizeWaiters.length > 0) {
+      const waiters = this.#sizeWaiters;
+      this.#sizeWaiters = waiters.filter((w) => waiting >= w.size);
+      for (const w of waiters) if (waiting < w.size) w.resolve();
+    }
+    if (this.#active + this.#borrowed === 0 && this.#pendingZeroWaiters.length > 0) {
+      const waiters = this.#pendingZeroWaiters;
+      this.#pendingZeroWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    const idle = this.#isIdle();
+    if (idle && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+    // Events last, on the change only: a listener that calls back into the manager sees a settled state.
+    const empty = waiting === 0;
+    const becameEmpty = empty && !this.#wasEmpty;
+    const becameIdle = idle && !this.#wasIdle;
+    this.#wasEmpty = empty;
+    this.#wasIdle = idle;
+    if (becameEmpty) this.#events.emit('empty', {});
+    if (becameIdle) this.#events.emit('idle', {});
   }
 }

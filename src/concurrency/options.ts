@@ -1,4 +1,5 @@
 import type { Clock } from '../internal/clock.js';
+import type { HookErrorHandler } from '../internal/events.js';
 
 /** Options of `new ConcurrencyManager()`. */
 export interface ConcurrencyManagerOptions {
@@ -51,10 +52,51 @@ export interface ConcurrencyManagerOptions {
    */
   readonly paused?: boolean;
   /**
-   * The clock for `queueTimeoutMs`, injectable for tests.
+   * At most `limit` task starts in **any** `intervalMs` window (a sliding window: the start times of
+   * the last `limit` starts are kept, and a start waits until the oldest is `intervalMs` old). Unlike
+   * p-queue's fixed `interval`/`intervalCap`, which resets a counter every interval and so lets up to
+   * twice `intervalCap` start around a boundary, this holds for every window: what a provider quota
+   * ("100 requests per minute") means. Works alone or with `concurrency`; nested runs count too. A
+   * timer runs only while a task waits for the rate, so an idle manager never keeps the process alive.
+   * `undefined`: no rate limit.
+   * @default undefined
+   * @example
+   * ```ts
+   * new ConcurrencyManager({ concurrency: 5, rate: { limit: 1000, intervalMs: 1000 } });
+   * ```
+   */
+  readonly rate?: RateLimit;
+  /**
+   * The same rate limit per task `key` (a quota per tenant, per SMTP provider), on top of `rate`. A
+   * task held back by its key's rate keeps its place for that key; other keys' tasks go ahead.
+   * `undefined`: keys are not rate-limited.
+   * @default undefined
+   */
+  readonly ratePerKey?: RateLimit;
+  /**
+   * The default `timeoutMs` of every task (see `RunOptions.timeoutMs`). `undefined`: no limit.
+   * Minimum: `1`.
+   * @default undefined
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Where an event listener's error goes (it never changes a task's outcome or the manager's state).
+   * @default a process warning (`BulwarkHookWarning`)
+   */
+  readonly onHookError?: HookErrorHandler;
+  /**
+   * The clock for `queueTimeoutMs`, `timeoutMs` and `rate`, injectable for tests.
    * @default the system clock
    */
   readonly clock?: Clock;
+}
+
+/** A rate limit: at most `limit` starts in any `intervalMs` window. */
+export interface RateLimit {
+  /** Starts allowed per window. Minimum: `1`. */
+  readonly limit: number;
+  /** The window, in milliseconds. Minimum: `1`. */
+  readonly intervalMs: number;
 }
 
 /** What a task receives from `ConcurrencyManager.run`. */
@@ -96,6 +138,57 @@ export interface RunOptions {
    * @default undefined
    */
   readonly key?: string;
+  /**
+   * A name for the task: `setPriority(id, …)` finds it while it is queued, and it appears in
+   * `running()`, in events and in a `TaskTimeoutError`. Need not be unique (`setPriority` moves the
+   * first queued task with that id).
+   * @default undefined
+   */
+  readonly id?: string;
+  /**
+   * Once started, the task may run this long: then its `signal` aborts with a `TaskTimeoutError` and
+   * its `run` promise rejects with that error at once. Its slot stays taken until the function
+   * actually settles (a task that ignores its signal still counts against `concurrency`: the limit is
+   * never exceeded; see `ConcurrencyStatus.timedOut`) — unlike p-queue, which frees the slot at the
+   * timeout and lets the work run on uncounted. Queue time does not count (see `queueTimeoutMs`).
+   * Minimum: `1`.
+   * @default the manager's `timeoutMs` (no limit)
+   */
+  readonly timeoutMs?: number;
+}
+
+/** A running task, as `running()` lists it. */
+export interface RunningTask {
+  /** Its `id`, if it was given one. */
+  readonly id: string | undefined;
+  /** Its `key`, if it was given one. */
+  readonly key: string | undefined;
+  /** When it started, on the manager's clock (milliseconds). */
+  readonly startedAt: number;
+  /** Its time limit, if any. */
+  readonly timeoutMs: number | undefined;
+  /** Whether it has timed out and is still running (its function has not settled yet). */
+  readonly timedOut: boolean;
+  /** Whether it runs on a slot borrowed from its parent (a nested run). */
+  readonly borrowed: boolean;
+}
+
+/** What each event of `ConcurrencyManager.on` receives. */
+export interface ConcurrencyEvents {
+  /** A task was submitted (it starts at once or queues). */
+  readonly add: { readonly id: string | undefined; readonly key: string | undefined; readonly priority: number };
+  /** A task started. */
+  readonly active: { readonly id: string | undefined; readonly key: string | undefined };
+  /** A task's function settled and its slot was freed (after `completed` or `error`). */
+  readonly next: { readonly id: string | undefined; readonly key: string | undefined };
+  /** A task fulfilled. */
+  readonly completed: { readonly id: string | undefined; readonly key: string | undefined; readonly result: unknown; readonly durationMs: number };
+  /** A task rejected or timed out (`error` is the task's error or the `TaskTimeoutError`). */
+  readonly error: { readonly id: string | undefined; readonly key: string | undefined; readonly error: unknown; readonly durationMs: number };
+  /** The queue became empty (tasks may still run). */
+  readonly empty: Record<string, never>;
+  /** Nothing runs and nothing waits. */
+  readonly idle: Record<string, never>;
 }
 
 /** The manager's state: the segmentation backend's `{ active, queued, maxConcurrent }`, with `maxConcurrent` renamed `concurrency` (one name for one idea). */
@@ -108,4 +201,6 @@ export interface ConcurrencyStatus {
   readonly concurrency: number;
   /** Of `active`, nested tasks running on a slot borrowed from their parent (not counted against the limit). */
   readonly borrowed: number;
+  /** Of `active`, tasks past their `timeoutMs` whose function has not settled yet (they still hold their slot). */
+  readonly timedOut: number;
 }

@@ -37,6 +37,25 @@ export class LinkedQueue<N extends Linked<N>> {
   drainEach(visit: (node: N) => void): void {
     for (let node = this.shift(); node !== undefined; node = this.shift()) visit(node);
   }
+
+  /** Calls `visit` on every node, in order, leaving the queue as it is. */
+  forEach(visit: (node: N) => void): void {
+    for (let node = this.head; node !== undefined; node = node.next) visit(node);
+  }
+
+  /** Unlinks `node` (O(n): a walk to its predecessor); returns whether it was there. */
+  remove(node: N): boolean {
+    let previous: N | undefined;
+    for (let current = this.head; current !== undefined; previous = current, current = current.next) {
+      if (current !== node) continue;
+      if (previous === undefined) this.head = node.next;
+      else previous.next = node.next;
+      if (this.tail === node) this.tail = previous;
+      node.next = undefined;
+      return true;
+    }
+    return false;
+  }
 }
 
 /**
@@ -86,6 +105,24 @@ export class PriorityQueue<N extends Linked<N> & { priority: number }> {
     }
   }
 
+  /** Calls `visit` on every node, highest priority first, FIFO within a priority, leaving the queue as it is. */
+  forEach(visit: (node: N) => void): void {
+    const priorities = [...this.#heap].sort((a, b) => b - a);
+    for (const priority of priorities) this.#levels.get(priority)?.forEach(visit);
+  }
+
+  /** Unlinks `node` from its priority's list (O(length of that list)); returns whether it was there. */
+  remove(node: N): boolean {
+    const level = this.#levels.get(node.priority);
+    if (level === undefined || !level.remove(node)) return false;
+    if (level.head === undefined) {
+      this.#levels.delete(node.priority);
+      const index = this.#heap.indexOf(node.priority);
+      this.#heapRemoveAt(index);
+    }
+    return true;
+  }
+
   /** Empties the queue, visiting every node, highest priority first. */
   drainEach(visit: (node: N) => void): void {
     for (let node = this.shift(); node !== undefined; node = this.shift()) visit(node);
@@ -104,10 +141,25 @@ export class PriorityQueue<N extends Linked<N> & { priority: number }> {
   }
 
   #heapPop(): void {
+    this.#heapRemoveAt(0);
+  }
+
+  /** Removes the heap entry at `index`: the last entry takes its place and moves up or down. */
+  #heapRemoveAt(index: number): void {
     const heap = this.#heap;
     const last = heap.pop() as number;
-    if (heap.length === 0) return;
-    let i = 0;
+    if (index >= heap.length) return;
+    let i = index;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((heap[parent] as number) >= last) break;
+      heap[i] = heap[parent] as number;
+      i = parent;
+    }
+    if (i !== index) {
+      heap[i] = last;
+      return;
+    }
     for (;;) {
       const left = 2 * i + 1;
       if (left >= heap.length) break;

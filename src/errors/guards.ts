@@ -1,4 +1,5 @@
 import { AttemptTimeoutError } from './attempt-timeout-error.js';
+import { TaskTimeoutError } from './task-timeout-error.js';
 import { BulwarkError, ERROR_BRAND } from './bulwark-error.js';
 import { CircuitOpenError } from './circuit-open-error.js';
 import type { BulwarkErrorCode } from './codes.js';
@@ -54,6 +55,8 @@ export const isRetryExhaustedError = /* @__PURE__ */ guardFor(RetryExhaustedErro
 export const isPermanentError = /* @__PURE__ */ guardFor(PermanentError);
 /** True for an {@link AttemptTimeoutError}. */
 export const isAttemptTimeoutError = /* @__PURE__ */ guardFor(AttemptTimeoutError);
+/** True for a {@link TaskTimeoutError}. */
+export const isTaskTimeoutError = /* @__PURE__ */ guardFor(TaskTimeoutError);
 /** True for an {@link InvalidOptionError}. */
 export const isInvalidOptionError = /* @__PURE__ */ guardFor(InvalidOptionError);
 /** True for an {@link UnacceptableResultError}. */

@@ -59,7 +59,7 @@ describe('ConcurrencyManager: limits and order', () => {
     );
     expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
     expect(order).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: 1, borrowed: 0 });
+    expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: 1, borrowed: 0, timedOut: 0 });
   });
 
   it('never runs more than concurrency and starts in FIFO order', async () => {
@@ -67,7 +67,7 @@ describe('ConcurrencyManager: limits and order', () => {
     const all = ['a', 'b', 'c', 'd', 'e'].map((n) => h.task(n));
     await flush();
     expect(h.started).toEqual(['a', 'b']);
-    expect(h.manager.status()).toEqual({ active: 2, queued: 3, concurrency: 2, borrowed: 0 });
+    expect(h.manager.status()).toEqual({ active: 2, queued: 3, concurrency: 2, borrowed: 0, timedOut: 0 });
     await h.finish('b');
     expect(h.started).toEqual(['a', 'b', 'c']);
     await h.finish('a');
@@ -161,7 +161,7 @@ describe('ConcurrencyManager: back-pressure, abort, timeout, clear', () => {
     const h = harness({ concurrency: 1, maxQueued: 1, whenQueueFull: 'wait' });
     const all = ['a', 'b', 'c', 'd'].map((n) => h.task(n));
     await flush();
-    expect(h.manager.status()).toEqual({ active: 1, queued: 3, concurrency: 1, borrowed: 0 });
+    expect(h.manager.status()).toEqual({ active: 1, queued: 3, concurrency: 1, borrowed: 0, timedOut: 0 });
     for (const n of ['a', 'b', 'c', 'd']) await h.finish(n);
     await expect(Promise.all(all)).resolves.toEqual(['a', 'b', 'c', 'd']);
     expect(h.started).toEqual(['a', 'b', 'c', 'd']);
@@ -220,7 +220,7 @@ describe('ConcurrencyManager: back-pressure, abort, timeout, clear', () => {
     for (const p of rest) {
       await expect(p).rejects.toSatisfy((e: unknown) => e instanceof QueueClearedError && e.cause === reason);
     }
-    expect(h.manager.status()).toEqual({ active: 1, queued: 0, concurrency: 1, borrowed: 0 });
+    expect(h.manager.status()).toEqual({ active: 1, queued: 0, concurrency: 1, borrowed: 0, timedOut: 0 });
     await h.finish('a');
     await expect(a).resolves.toBe('a');
     expect(h.started).toEqual(['a']);
@@ -300,13 +300,13 @@ describe('ConcurrencyManager: re-entrance and keys', () => {
     void h.task('p3-a', { key: 'p3' });
     await flush();
     expect(h.started).toEqual(['p1-a', 'p2-a', 'p3-a']);
-    expect(h.manager.status()).toEqual({ active: 3, queued: 2, concurrency: 3, borrowed: 0 });
+    expect(h.manager.status()).toEqual({ active: 3, queued: 2, concurrency: 3, borrowed: 0, timedOut: 0 });
     await h.finish('p1-a');
     expect(h.started).toEqual(['p1-a', 'p2-a', 'p3-a', 'p1-b']);
     await h.finish('p1-b');
     expect(h.started.at(-1)).toBe('p1-c');
     for (const n of ['p2-a', 'p3-a', 'p1-c']) await h.finish(n);
-    expect(h.manager.status()).toEqual({ active: 0, queued: 0, concurrency: 3, borrowed: 0 });
+    expect(h.manager.status()).toEqual({ active: 0, queued: 0, concurrency: 3, borrowed: 0, timedOut: 0 });
   });
 
   it('validates options and run arguments', async () => {
@@ -346,7 +346,7 @@ describe('ConcurrencyManager: property', () => {
             if (specs[i]?.fails) expect(s).toEqual({ status: 'rejected', reason: new Error(`f${i}`) });
             else expect(s).toEqual({ status: 'fulfilled', value: i });
           });
-          expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: limit, borrowed: 0 });
+          expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: limit, borrowed: 0, timedOut: 0 });
         },
       ),
       { numRuns: 150 },

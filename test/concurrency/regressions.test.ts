@@ -86,7 +86,7 @@ describe('nesting never deadlocks and never exceeds the limit', () => {
     };
     await manager.run(({ run }) => Promise.all(Array.from({ length: 50 }, () => run(child))));
     expect(peak).toBe(2);
-    expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: 2, borrowed: 0 });
+    expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: 2, borrowed: 0, timedOut: 0 });
   });
 
   it("the same with implicit nested calls and reentrant: 'detect'", async () => {
@@ -119,7 +119,7 @@ describe('nesting never deadlocks and never exceeds the limit', () => {
       });
     });
     await flush();
-    expect(seen).toEqual([{ active: 2, queued: 0, concurrency: 1, borrowed: 1 }]);
+    expect(seen).toEqual([{ active: 2, queued: 0, concurrency: 1, borrowed: 1, timedOut: 0 }]);
     gate.resolve();
     await outer;
   });
@@ -131,7 +131,7 @@ describe('nesting never deadlocks and never exceeds the limit', () => {
     const all = Array.from({ length: 5 }, () => manager.run(g.task));
     await flush();
     expect(g.running()).toBe(1);
-    expect(manager.status()).toMatchObject({ active: 1, queued: 4, borrowed: 0 });
+    expect(manager.status()).toMatchObject({ active: 1, queued: 4, borrowed: 0, timedOut: 0 });
     for (let i = 0; i < 5; i++) {
       g.releaseAll();
       await flush();
@@ -195,7 +195,7 @@ describe('found by the adversarial review', () => {
     await expect(manager.run(({ run }) => run(() => 'child', { key: 'a' }), { key: 'a' })).resolves.toBe('child');
     const detect = new ConcurrencyManager({ concurrency: 5, concurrencyPerKey: 1, reentrant: 'detect' });
     await expect(detect.run(() => detect.run(() => 'child', { key: 'a' }), { key: 'a' })).resolves.toBe('child');
-    expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: 5, borrowed: 0 });
+    expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: 5, borrowed: 0, timedOut: 0 });
   });
 
   it("whenQueueFull: 'wait' — tasks held back by their key never keep another key off a free slot", async () => {

@@ -174,7 +174,7 @@ describe('ConcurrencyManager: model', () => {
           expect(t.state === 'fulfilled' || t.state === 'rejected', `task ${t.id} settled`).toBe(true);
           expect(t.settledTimes).toBe(1);
         }
-        expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: limit, borrowed: 0 });
+        expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: limit, borrowed: 0, timedOut: 0 });
       }),
       { numRuns: Number(process.env['MODEL_RUNS'] ?? 300) },
     );

@@ -169,7 +169,7 @@ describe('fault injection: invariants over random fault plans', () => {
           for (const id of ids) expect(repository.saveCount(id)).toBeLessThanOrEqual(1);
           for (const result of report.results) if (result !== undefined) expect(repository.thumbnailOf(result.segmentationId)?.key).toBe(result.key);
           expect(storage.peak).toBeLessThanOrEqual(concurrency);
-          expect(manager.concurrency.status()).toEqual({ active: 0, queued: 0, concurrency, borrowed: 0 });
+          expect(manager.concurrency.status()).toEqual({ active: 0, queued: 0, concurrency, borrowed: 0, timedOut: 0 });
         },
       ),
       { numRuns: 60 },

@@ -115,7 +115,7 @@ describe('ThumbnailManager.generateMany', () => {
     expect(storage.peak).toBeLessThanOrEqual(3);
     expect(progress.at(-1)).toBe(30);
     for (const id of ids) expect(repository.thumbnailOf(id)).toBeDefined();
-    expect(manager.concurrency.status()).toEqual({ active: 0, queued: 0, concurrency: 3, borrowed: 0 });
+    expect(manager.concurrency.status()).toEqual({ active: 0, queued: 0, concurrency: 3, borrowed: 0, timedOut: 0 });
   });
 
   it('accepts an async iterable of ids and a shared ConcurrencyManager', async () => {
