@@ -64,7 +64,7 @@ export type {
 
 // Concurrency
 export { ConcurrencyManager } from './concurrency/concurrency-manager.js';
-export type { ConcurrencyManagerOptions, ConcurrencyStatus, RunOptions, TaskContext } from './concurrency/options.js';
+export type { ConcurrencyEvents, ConcurrencyManagerOptions, ConcurrencyStatus, RateLimit, RunOptions, RunningTask, TaskContext } from './concurrency/options.js';
 
 // Circuit breaker
 export { CircuitBreaker } from './circuit/circuit-breaker.js';

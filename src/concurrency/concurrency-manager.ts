@@ -42,6 +42,8 @@ class Task {
   extras: TaskExtras | undefined;
   /** The running task whose slot this task may borrow (a nested run), if any. */
   parent: Running | undefined = undefined;
+  /** Submission order, to put tasks held back by their keys' rates back in their order. */
+  seq = 0;
 
   constructor(
     readonly fn: TaskFn,
@@ -181,6 +183,7 @@ export class ConcurrencyManager {
   #rateTimer: Timer | undefined;
   #rateTimerAt = Infinity;
   #keyRecords = 0;
+  #seq = 0;
   /** Running tasks past their timeout whose function has not settled. */
   #timedOut = 0;
   readonly #running = new Set<Running>();
@@ -427,6 +430,7 @@ export class ConcurrencyManager {
 
     const extras = signal === undefined && id === undefined && timeoutMs === undefined && this.#queueTimeoutMs === undefined ? undefined : { signal, onAbort: undefined, timer: undefined, id, timeoutMs };
     const task = new Task(fn, priority, key, new AsyncResource('bulwark.ConcurrencyManager'), extras);
+    task.seq = this.#seq++;
     const promise = new Promise<unknown>((resolve) => {
       task.resolve = resolve;
     });
@@ -491,6 +495,7 @@ export class ConcurrencyManager {
   #wake(): void {
     if (this.#ratePerKey !== undefined) {
       const now = this.#clock.now();
+      const held: Task[] = [];
       for (const state of this.#keys.values()) {
         if (state.waiting.head === undefined || state.window === undefined) continue;
         const wait = state.window.wait(now);
@@ -498,13 +503,13 @@ export class ConcurrencyManager {
           this.#wakeAfter(wait);
           continue;
         }
-        // In their order, ahead of everything still queued (they were dequeued before it).
-        const held: Task[] = [];
         state.waiting.drainEach((task) => {
           if ((task.flags & (CANCELLED | STARTED)) === 0) held.push(task);
         });
-        for (let i = held.length - 1; i >= 0; i--) this.#queue.unshift(held[i] as Task);
       }
+      // In submission order, ahead of everything still queued at their priority (they were dequeued before it).
+      held.sort((a, b) => b.seq - a.seq);
+      for (const task of held) this.#queue.unshift(task);
     }
     this.#drain();
   }

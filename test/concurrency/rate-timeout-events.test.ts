@@ -1,0 +1,397 @@
+// Rate limits, task timeouts, events and queue introspection of ConcurrencyManager (issue #15):
+// exact times under fake timers, hostile listeners, signals ignored, timers left behind.
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConcurrencyManager, InvalidOptionError, TaskTimeoutError, isTaskTimeoutError, type ConcurrencyEvents } from '../../src/index.js';
+import { deferred, type Deferred } from '../helpers/deferred.js';
+import { failOnUnhandledRejection } from '../helpers/unhandled.js';
+
+failOnUnhandledRejection();
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(0);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Lets queued microtasks run without moving fake time. */
+const settle = async (): Promise<void> => {
+  await vi.advanceTimersByTimeAsync(0);
+};
+
+describe('rate: a sliding window of starts', () => {
+  it('limit 2 per 1000 ms: five instant tasks start at 0, 0, 1000, 1000, 2000 (exact)', async () => {
+    const manager = new ConcurrencyManager({ concurrency: Infinity, rate: { limit: 2, intervalMs: 1000 } });
+    const starts: number[] = [];
+    const all = Promise.all(Array.from({ length: 5 }, () => manager.run(() => starts.push(Date.now()))));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(starts).toEqual([0, 0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(starts).toEqual([0, 0, 1000, 1000]);
+    await vi.advanceTimersByTimeAsync(1000);
+    await all;
+    expect(starts).toEqual([0, 0, 1000, 1000, 2000]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('holds for every window, not per fixed interval: starts at 900 and 999 make the next wait until 1900', async () => {
+    const manager = new ConcurrencyManager({ concurrency: Infinity, rate: { limit: 2, intervalMs: 1000 } });
+    const starts: number[] = [];
+    await vi.advanceTimersByTimeAsync(900);
+    void manager.run(() => starts.push(Date.now()));
+    await vi.advanceTimersByTimeAsync(99);
+    void manager.run(() => starts.push(Date.now()));
+    // A fixed window starting at 0 would reset at 1000 and let two more start there: 4 starts in 101 ms.
+    await vi.advanceTimersByTimeAsync(1);
+    const third = manager.run(() => starts.push(Date.now()));
+    await vi.advanceTimersByTimeAsync(899);
+    expect(starts).toEqual([900, 999]);
+    await vi.advanceTimersByTimeAsync(1);
+    await third;
+    expect(starts).toEqual([900, 999, 1900]);
+  });
+
+  it('with concurrency: the tighter of the two binds, and no slot idles while the rate allows a start', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 2, rate: { limit: 3, intervalMs: 1000 } });
+    const starts: Array<[number, number]> = [];
+    const tasks = Array.from({ length: 6 }, (_, i) =>
+      manager.run(async () => {
+        starts.push([i, Date.now()]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }),
+    );
+    await vi.advanceTimersByTimeAsync(5000);
+    await Promise.all(tasks);
+    // 0 and 1 at once (concurrency), 2 when a slot frees at 100, then the window (3 per 1000 ms) holds 3 until 1000.
+    expect(starts).toEqual([[0, 0], [1, 0], [2, 100], [3, 1000], [4, 1000], [5, 1100]]);
+  });
+
+  it('ratePerKey: a quota per key; a held-back task keeps its place for its key while other keys go ahead', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, ratePerKey: { limit: 1, intervalMs: 1000 } });
+    const starts: string[] = [];
+    const run = (name: string, key: string): Promise<number> => manager.run(() => starts.push(`${name}@${Date.now()}`), { key });
+    const all = Promise.all([run('a1', 'a'), run('a2', 'a'), run('b1', 'b'), run('a3', 'a'), run('b2', 'b')]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toEqual(['a1@0', 'b1@0']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(starts).toEqual(['a1@0', 'b1@0', 'a2@1000', 'b2@1000']);
+    await vi.advanceTimersByTimeAsync(1000);
+    await all;
+    expect(starts).toEqual(['a1@0', 'b1@0', 'a2@1000', 'b2@1000', 'a3@2000']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('an idle manager keeps no timer: not after the queue drains, not after clear(), not after the last waiter aborts', async () => {
+    const manager = new ConcurrencyManager({ rate: { limit: 1, intervalMs: 60_000 } });
+    await manager.run(() => 1);
+    const waiting = manager.run(() => 2);
+    await settle();
+    expect(vi.getTimerCount()).toBe(1);
+    manager.clear();
+    await expect(waiting).rejects.toThrow('cleared');
+    expect(vi.getTimerCount()).toBe(0);
+
+    const controller = new AbortController();
+    const aborted = manager.run(() => 3, { signal: controller.signal });
+    await settle();
+    expect(vi.getTimerCount()).toBe(1);
+    controller.abort(new Error('gone'));
+    await expect(aborted).rejects.toThrow('gone');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('nested runs count against the rate and still never deadlock', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, rate: { limit: 1, intervalMs: 1000 } });
+    const starts: number[] = [];
+    const result = manager.run(async ({ run }) => {
+      starts.push(Date.now());
+      return run(() => {
+        starts.push(Date.now());
+        return 'child';
+      });
+    });
+    await vi.advanceTimersByTimeAsync(1000);
+    await expect(result).resolves.toBe('child');
+    expect(starts).toEqual([0, 1000]);
+  });
+
+  it('pause holds rate-limited tasks; resume starts them as the window allows', async () => {
+    const manager = new ConcurrencyManager({ concurrency: Infinity, rate: { limit: 1, intervalMs: 100 }, paused: true });
+    const starts: number[] = [];
+    const all = Promise.all([1, 2, 3].map(() => manager.run(() => starts.push(Date.now()))));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(starts).toEqual([]);
+    manager.resume();
+    await vi.advanceTimersByTimeAsync(200);
+    await all;
+    expect(starts).toEqual([500, 600, 700]);
+  });
+
+  it('rejects bad rate options synchronously with InvalidOptionError', () => {
+    for (const rate of [{ limit: 0, intervalMs: 1 }, { limit: 1, intervalMs: 0 }, { limit: 1.5, intervalMs: 10 }, { limit: 1, intervalMs: Number.NaN }, null]) {
+      expect(() => new ConcurrencyManager({ rate: rate as never })).toThrow(InvalidOptionError);
+      expect(() => new ConcurrencyManager({ ratePerKey: rate as never })).toThrow(InvalidOptionError);
+    }
+  });
+
+  it('property: no window of intervalMs ever holds more than limit starts (globally and per key), and every task settles', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.record({ at: fc.nat(300), duration: fc.nat(200), key: fc.constantFrom(undefined, 'a', 'b') }), { minLength: 1, maxLength: 25 }),
+        async (concurrency, limit, perKey, plan) => {
+          vi.setSystemTime(0);
+          const intervalMs = 100;
+          const manager = new ConcurrencyManager({ concurrency, rate: { limit, intervalMs }, ratePerKey: { limit: perKey, intervalMs } });
+          const starts: Array<{ at: number; key: string | undefined }> = [];
+          let running = 0;
+          let overLimit = false;
+          const promises: Promise<unknown>[] = [];
+          for (const step of [...plan].sort((x, y) => x.at - y.at)) {
+            await vi.advanceTimersByTimeAsync(step.at - Date.now());
+            promises.push(
+              manager.run(
+                async () => {
+                  starts.push({ at: Date.now(), key: step.key });
+                  if (++running > concurrency) overLimit = true;
+                  await new Promise((resolve) => setTimeout(resolve, step.duration));
+                  running--;
+                },
+                step.key === undefined ? {} : { key: step.key },
+              ),
+            );
+          }
+          await vi.advanceTimersByTimeAsync(100_000);
+          await Promise.all(promises);
+          expect(overLimit).toBe(false);
+          expect(starts).toHaveLength(plan.length);
+          for (const s of starts) {
+            const inWindow = starts.filter((t) => t.at > s.at - intervalMs && t.at <= s.at);
+            expect(inWindow.length).toBeLessThanOrEqual(limit);
+            if (s.key !== undefined) expect(inWindow.filter((t) => t.key === s.key).length).toBeLessThanOrEqual(perKey);
+          }
+          expect(vi.getTimerCount()).toBe(0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('timeoutMs', () => {
+  it('rejects at the timeout with a TaskTimeoutError, aborts the task signal with it, and holds the slot until the task settles', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1 });
+    const gate = deferred<string>();
+    let signal: AbortSignal | undefined;
+    const slow = manager.run(
+      (context) => {
+        signal = context.signal;
+        return gate.promise; // ignores its signal
+      },
+      { timeoutMs: 1000, id: 'slow' },
+    );
+    const next = manager.run(() => 'next');
+    const outcome = slow.catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(1000);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(TaskTimeoutError);
+    expect(error).toMatchObject({ code: 'ERR_BULWARK_TASK_TIMEOUT', timeoutMs: 1000, taskId: 'slow' });
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBe(error);
+    // The limit is never exceeded: the next task waits for the timed-out one to really finish.
+    expect(manager.status()).toMatchObject({ active: 1, queued: 1, timedOut: 1 });
+    expect(manager.running()).toEqual([{ id: 'slow', key: undefined, startedAt: 0, timeoutMs: 1000, timedOut: true, borrowed: false }]);
+    gate.resolve('late');
+    await expect(next).resolves.toBe('next');
+    expect(manager.status()).toMatchObject({ active: 0, queued: 0, timedOut: 0 });
+  });
+
+  it('a task that finishes in time clears its timer; the default applies and a run may override it', async () => {
+    const manager = new ConcurrencyManager({ timeoutMs: 50 });
+    await expect(manager.run(() => 'fast')).resolves.toBe('fast');
+    expect(vi.getTimerCount()).toBe(0);
+    const long = manager.run(() => new Promise((resolve) => setTimeout(() => resolve('ok'), 80)), { timeoutMs: 100 });
+    await vi.advanceTimersByTimeAsync(80);
+    await expect(long).resolves.toBe('ok');
+    const short = manager.run(() => new Promise((resolve) => setTimeout(resolve, 80))).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(80);
+    expect(isTaskTimeoutError(await short)).toBe(true);
+  });
+
+  it('queue time does not count; timeouts past 2^31 ms do not fire early', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, timeoutMs: 100 });
+    const first = manager.run(() => new Promise((resolve) => setTimeout(resolve, 90)));
+    const second = manager.run(() => new Promise((resolve) => setTimeout(() => resolve('second'), 90)));
+    await vi.advanceTimersByTimeAsync(180);
+    await first;
+    await expect(second).resolves.toBe('second');
+
+    const month = 30 * 24 * 3600 * 1000;
+    const longRun = manager.run(() => new Promise((resolve) => setTimeout(() => resolve('done'), month - 1)), { timeoutMs: month });
+    await vi.advanceTimersByTimeAsync(month - 1);
+    await expect(longRun).resolves.toBe('done');
+  });
+
+  it("the caller's signal still reaches a timed task; a late result after the timeout is dropped, not reported", async () => {
+    const manager = new ConcurrencyManager({ timeoutMs: 1000 });
+    const controller = new AbortController();
+    let seen: unknown;
+    const task = manager.run(
+      ({ signal }) =>
+        new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            seen = signal.reason;
+            reject(signal.reason as Error);
+          });
+        }),
+      { signal: controller.signal },
+    );
+    const outcome = task.catch((error: unknown) => error);
+    controller.abort(new Error('user left'));
+    expect(((await outcome) as Error).message).toBe('user left');
+    expect((seen as Error).message).toBe('user left');
+
+    const completed: unknown[] = [];
+    manager.on('completed', (e) => completed.push(e.result));
+    const late = manager.run(() => new Promise((resolve) => setTimeout(() => resolve('late'), 2000))).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(isTaskTimeoutError(await late)).toBe(true);
+    expect(completed).toEqual([]);
+    expect(manager.status()).toMatchObject({ active: 0, timedOut: 0 });
+  });
+
+  it('bad timeouts are rejected: synchronously in options, as a rejected run per call', async () => {
+    expect(() => new ConcurrencyManager({ timeoutMs: 0 })).toThrow(InvalidOptionError);
+    await expect(new ConcurrencyManager().run(() => 1, { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(new ConcurrencyManager().run(() => 1, { id: 5 as never })).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+});
+
+describe('events', () => {
+  function record(manager: ConcurrencyManager): string[] {
+    const log: string[] = [];
+    const types: Array<keyof ConcurrencyEvents> = ['add', 'active', 'next', 'completed', 'error', 'empty', 'idle'];
+    for (const type of types) {
+      manager.on(type, (event) => {
+        const e = event as { id?: string; result?: unknown; error?: unknown };
+        log.push(`${type}${e.id === undefined ? '' : `:${e.id}`}${'result' in e ? `=${String(e.result)}` : ''}${'error' in e ? `!${(e.error as Error).message}` : ''}`);
+      });
+    }
+    return log;
+  }
+
+  it('in order: add, active, completed/error, next; empty when the queue drains, idle when all is done', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1 });
+    const log = record(manager);
+    const a = manager.run(() => 'A', { id: 'a' });
+    const b = manager.run(() => Promise.reject(new Error('B')), { id: 'b' });
+    await a;
+    await b.catch(() => undefined);
+    await settle();
+    expect(log).toEqual(['add:a', 'active:a', 'add:b', 'completed:a=A', 'next:a', 'active:b', 'empty', 'error:b!B', 'next:b', 'idle']);
+  });
+
+  it('a throwing listener goes to onHookError; the task, the other listeners and the manager carry on', async () => {
+    const reported: string[] = [];
+    const manager = new ConcurrencyManager({ concurrency: 1, onHookError: (error, hook) => reported.push(`${hook}: ${(error as Error).message}`) });
+    const seen: string[] = [];
+    for (const type of ['add', 'active', 'completed', 'next', 'idle'] as const) {
+      manager.on(type, () => {
+        throw new Error(`boom ${type}`);
+      });
+      manager.on(type, () => seen.push(type));
+    }
+    await expect(manager.run(() => 42)).resolves.toBe(42);
+    await expect(manager.run(() => 43)).resolves.toBe(43);
+    expect(seen.filter((t) => t === 'completed')).toHaveLength(2);
+    expect(reported).toContain("listener for 'completed': boom completed");
+    expect(manager.status()).toMatchObject({ active: 0, queued: 0 });
+  });
+
+  it('unsubscribing stops delivery, also from inside a listener; a listener may run tasks', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1 });
+    const seen: number[] = [];
+    const off = manager.on('completed', (e) => {
+      seen.push(e.result as number);
+      off();
+    });
+    let chained: Promise<unknown> | undefined;
+    const offIdle = manager.on('idle', () => {
+      offIdle();
+      chained = manager.run(() => 'from listener');
+    });
+    await manager.run(() => 1);
+    await manager.run(() => 2);
+    await settle();
+    expect(seen).toEqual([1]);
+    await expect(chained).resolves.toBe('from listener');
+    expect(() => manager.on('idle', 'nope' as never)).toThrow(TypeError);
+  });
+});
+
+describe('onSizeLessThan, onPendingZero, sizeBy, setPriority', () => {
+  it('onSizeLessThan resolves once fewer than n wait; onPendingZero once nothing runs, even while paused with work queued', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1 });
+    const gates: Deferred<void>[] = [];
+    const run = (): Promise<void> => {
+      const gate = deferred();
+      gates.push(gate);
+      return manager.run(() => gate.promise);
+    };
+    const tasks = [run(), run(), run(), run()];
+    let below2 = false;
+    let pendingZero = false;
+    void manager.onSizeLessThan(2).then(() => (below2 = true));
+    await expect(manager.onSizeLessThan(4)).resolves.toBeUndefined(); // 3 wait: at once
+    gates[0]?.resolve();
+    await settle();
+    expect(below2).toBe(false); // 2 wait
+    gates[1]?.resolve();
+    await settle();
+    expect(below2).toBe(true);
+    manager.pause();
+    void manager.onPendingZero().then(() => (pendingZero = true));
+    gates[2]?.resolve();
+    await settle();
+    expect(pendingZero).toBe(true);
+    expect(manager.status()).toMatchObject({ active: 0, queued: 1 });
+    manager.resume();
+    gates[3]?.resolve();
+    await Promise.all(tasks);
+  });
+
+  it('sizeBy counts waiting tasks by priority and key; setPriority moves a waiting task behind its new peers', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, paused: true });
+    const order: string[] = [];
+    const run = (id: string, priority: number, key?: string): Promise<number> => manager.run(() => order.push(id), { id, priority, ...(key === undefined ? {} : { key }) });
+    const all = Promise.all([run('a', 0), run('b', 1, 'x'), run('c', 0, 'x'), run('d', 1)]);
+    expect(manager.sizeBy()).toBe(4);
+    expect(manager.sizeBy({ priority: 1 })).toBe(2);
+    expect(manager.sizeBy({ key: 'x' })).toBe(2);
+    expect(manager.sizeBy({ priority: 0, key: 'x' })).toBe(1);
+    expect(manager.setPriority('c', 1)).toBe(true);
+    expect(manager.setPriority('nobody', 5)).toBe(false);
+    expect(() => manager.setPriority('a', Number.NaN)).toThrow(InvalidOptionError);
+    expect(manager.sizeBy({ priority: 1 })).toBe(3);
+    manager.resume();
+    await all;
+    expect(order).toEqual(['b', 'd', 'c', 'a']);
+    expect(manager.setPriority('a', 3)).toBe(false); // started and settled: not waiting any more
+  });
+
+  it('setPriority on the only task of a priority level empties that level cleanly (heap stays consistent)', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, paused: true });
+    const order: string[] = [];
+    const priorities = [5, 3, 9, 1, 7];
+    const all = Promise.all(priorities.map((p) => manager.run(() => order.push(`p${p}`), { id: `p${p}`, priority: p })));
+    expect(manager.setPriority('p9', 0)).toBe(true);
+    expect(manager.setPriority('p3', 8)).toBe(true);
+    expect(manager.setPriority('p1', 10)).toBe(true);
+    manager.resume();
+    await all;
+    expect(order).toEqual(['p1', 'p3', 'p7', 'p5', 'p9']);
+  });
+});
