@@ -11,14 +11,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ['limiter', 'limiter-shallow', 'queued-memory', 'retry', 'batch', 'backoff', 'host', 'queue', 'thumbnails', 'thumbnails-threadpool', 'bundle'];
+const all = ['limiter', 'limiter-shallow', 'queued-memory', 'rate', 'circuit', 'retry', 'batch', 'backoff', 'host', 'queue', 'thumbnails', 'thumbnails-threadpool', 'bundle'];
 /** Benchmarks that are another one's file run in another mode. */
 const variants = { 'thumbnails-threadpool': ['thumbnails.mjs', ['--threadpool'], {}], 'limiter-shallow': ['limiter.mjs', [], { BENCH_LIMITER_MODE: 'shallow' }] };
 const quick = process.argv.includes('--quick');
 const named = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const chosen = named.length > 0 ? named : quick ? all.filter((name) => name !== 'thumbnails-threadpool') : all;
 // Quick sizes: each benchmark reads its size from the environment.
-const QUICK_ENV = { BENCH_ROUNDS: '2', BENCH_TASKS: '50000', BENCH_QUEUED: '200000', BENCH_CALLS: '50000', BENCH_ITEMS: '100000', BENCH_IMAGES: '12', BENCH_BACKOFF_ITEMS: '50', BENCH_BACKOFF_DELAY_MS: '300', BENCH_AWAITS: '300000', BENCH_HOST_ROUNDS: '2', BENCH_JOBS: '10000' };
+const QUICK_ENV = { BENCH_ROUNDS: '2', BENCH_TASKS: '50000', BENCH_QUEUED: '200000', BENCH_CALLS: '50000', BENCH_ITEMS: '100000', BENCH_IMAGES: '12', BENCH_BACKOFF_ITEMS: '50', BENCH_BACKOFF_DELAY_MS: '300', BENCH_AWAITS: '300000', BENCH_HOST_ROUNDS: '2', BENCH_JOBS: '10000', BENCH_RATE_TASKS: '2000', BENCH_CIRCUIT_CALLS: '50000' };
 const env = quick ? { ...QUICK_ENV, ...process.env } : process.env;
 
 function table(rows) {

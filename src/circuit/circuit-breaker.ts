@@ -229,8 +229,9 @@ export class CircuitBreaker {
   #roll(): void {
     if (this.#ratio === undefined) return;
     const now = this.#clock.now();
-    let steps = Math.floor((now - this.#bucketStart) / this.#bucketMs);
-    if (steps <= 0) return;
+    const elapsed = now - this.#bucketStart;
+    if (elapsed < this.#bucketMs) return; // still in the current bucket: the usual case
+    let steps = Math.floor(elapsed / this.#bucketMs);
     if (steps > BUCKETS) steps = BUCKETS;
     for (let i = 0; i < steps; i++) {
       this.#bucket = (this.#bucket + 1) % BUCKETS;
