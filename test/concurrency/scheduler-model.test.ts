@@ -15,7 +15,10 @@ const flush = async (): Promise<void> => {
 type State = 'queued' | 'running' | 'fulfilled' | 'rejected';
 interface Tracked {
   readonly id: number;
-  readonly priority: number;
+  /** Changed by `setPriority` while queued. */
+  priority: number;
+  /** Queue position order: submission, or the last successful `setPriority` (it moves behind its new peers). */
+  seq: number;
   readonly key: string | undefined;
   state: State;
   /** Inside its body now (set false the moment the body settles, before the manager frees the slot). */
@@ -33,7 +36,8 @@ type Command =
   | { readonly type: 'run'; readonly priority: number; readonly key: string | undefined; readonly nested: number | undefined }
   | { readonly type: 'finish' | 'fail' | 'abort'; readonly pick: number }
   | { readonly type: 'pause' | 'resume' | 'clear' }
-  | { readonly type: 'limit'; readonly value: number };
+  | { readonly type: 'limit'; readonly value: number }
+  | { readonly type: 'reprioritize'; readonly pick: number; readonly priority: number };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ type: fc.constant('run' as const), priority: fc.integer({ min: -1, max: 1 }), key: fc.constantFrom(undefined, 'a', 'b'), nested: fc.option(fc.nat(20), { nil: undefined }) }) },
@@ -41,6 +45,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ type: fc.constant('abort' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constantFrom('pause' as const, 'resume' as const, 'clear' as const) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('limit' as const), value: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('reprioritize' as const), pick: fc.nat(20), priority: fc.integer({ min: -1, max: 1 }) }) },
 );
 
 describe('ConcurrencyManager: model', () => {
@@ -54,6 +59,7 @@ describe('ConcurrencyManager: model', () => {
         const startOrder: number[] = [];
         const violations: string[] = [];
         let ownersSeen = 0;
+        let seq = 0;
 
         // A nested task with its running parent's key borrows the parent's place for that key.
         const borrowsKey = (t: Tracked): boolean => {
@@ -66,7 +72,7 @@ describe('ConcurrencyManager: model', () => {
         const runningByKey = (key: string): number => tasks.filter((t) => t.inBody && t.key === key && !borrowsKey(t)).length;
         const submit = (priority: number, key: string | undefined, parent: Tracked | undefined): void => {
           const id = tasks.length;
-          const tracked: Tracked = { id, priority, key, state: 'queued', inBody: false, settledTimes: 0, gate: undefined, context: undefined, abort: new AbortController(), parent: parent?.id };
+          const tracked: Tracked = { id, priority, seq: seq++, key, state: 'queued', inBody: false, settledTimes: 0, gate: undefined, context: undefined, abort: new AbortController(), parent: parent?.id };
           tasks.push(tracked);
           const body = (context: TaskContext): Promise<number> => {
             if (tracked.state !== 'queued') violations.push(`task ${id} started in state ${tracked.state}`);
@@ -86,7 +92,7 @@ describe('ConcurrencyManager: model', () => {
               tracked.inBody = false;
             });
           };
-          const options = { priority, signal: tracked.abort.signal, ...(key === undefined ? {} : { key }) };
+          const options = { priority, id: `t${id}`, signal: tracked.abort.signal, ...(key === undefined ? {} : { key }) };
           const promise = parent?.context !== undefined && parent.state === 'running' ? parent.context.run(body, options) : manager.run(body, options);
           promise.then(
             () => {
@@ -147,6 +153,16 @@ describe('ConcurrencyManager: model', () => {
             manager.resume();
           } else if (c.type === 'clear') {
             manager.clear('cleared');
+          } else if (c.type === 'reprioritize') {
+            const target = tasks[c.pick % Math.max(1, tasks.length)];
+            if (target !== undefined) {
+              const moved = manager.setPriority(`t${target.id}`, c.priority);
+              expect(moved, `${step}: setPriority finds exactly the waiting tasks`).toBe(target.state === 'queued');
+              if (moved) {
+                target.priority = c.priority;
+                target.seq = seq++;
+              }
+            }
           } else {
             const value = (c as { readonly value: number }).value;
             limit = value; // first: raising the limit starts tasks synchronously
@@ -156,11 +172,12 @@ describe('ConcurrencyManager: model', () => {
           check(step);
         }
 
-        // FIFO within a priority, among tasks with no key and no parent (nothing else reorders them).
+        // FIFO within a priority, among tasks with no key and no parent (nothing else reorders them):
+        // in submission order, a task moved by setPriority counting from its move.
         for (const priority of [-1, 0, 1]) {
           const plain = startOrder.filter((id) => tasks[id]?.priority === priority && tasks[id]?.key === undefined && tasks[id]?.parent === undefined);
-          const submitted = [...plain].sort((a, b) => a - b);
-          expect(plain, `FIFO at priority ${priority}`).toEqual(submitted);
+          const queueOrder = [...plain].sort((a, b) => (tasks[a]?.seq ?? 0) - (tasks[b]?.seq ?? 0));
+          expect(plain, `FIFO at priority ${priority}`).toEqual(queueOrder);
         }
 
         // Drain everything: every promise settles exactly once.
