@@ -69,23 +69,16 @@ describe('interval / intervalCap (bulwark: rate { limit, intervalMs })', () => {
     await Promise.all([first, second]);
   });
 
-  it('intervalCap: the third of three instant tasks waits for the window (limit 2 / 1000 ms)', async () => {
+  it('intervalCap / sliding window: five instant tasks at limit 2 / 1000 ms start at 0, 0, 1000, 1000, 2000', async () => {
     const manager = new ConcurrencyManager({ rate: { limit: 2, intervalMs: 1000 } });
     const starts: number[] = [];
-    const all = Promise.all([1, 2, 3].map(() => manager.run(() => starts.push(Date.now()))));
+    const all = Promise.all(Array.from({ length: 5 }, () => manager.run(() => starts.push(Date.now()))));
     await advanceTo(100);
     expect(starts).toEqual([0, 0]);
     await advanceTo(999);
     expect(starts).toEqual([0, 0]);
     await advanceTo(1000);
-    expect(starts).toEqual([0, 0, 1000]);
-    await all;
-  });
-
-  it('sliding window: five instant tasks at limit 2 / 1000 ms start at 0, 0, 1000, 1000, 2000', async () => {
-    const manager = new ConcurrencyManager({ rate: { limit: 2, intervalMs: 1000 } });
-    const starts: number[] = [];
-    const all = Promise.all(Array.from({ length: 5 }, () => manager.run(() => starts.push(Date.now()))));
+    expect(starts).toEqual([0, 0, 1000, 1000]);
     await advanceTo(2000);
     await all;
     expect(starts).toEqual([0, 0, 1000, 1000, 2000]);
@@ -112,7 +105,7 @@ describe('interval / intervalCap (bulwark: rate { limit, intervalMs })', () => {
     await Promise.all([a, b, c, d]);
   });
 
-  it('consumed interval is remembered between idle states', async () => {
+  it('between idle states, consumed starts are remembered, and forgotten on time', async () => {
     const manager = new ConcurrencyManager({ rate: { limit: 2, intervalMs: 1000 } });
     const starts: number[] = [];
     await manager.run(() => starts.push(Date.now()));
@@ -129,21 +122,15 @@ describe('interval / intervalCap (bulwark: rate { limit, intervalMs })', () => {
     await advanceTo(1000);
     expect(starts).toEqual([0, 300, 1000]);
     await Promise.all([second, third]);
-  });
 
-  it('consumed interval is updated on time, even between idle states', async () => {
-    const manager = new ConcurrencyManager({ rate: { limit: 2, intervalMs: 1000 } });
-    const both = Promise.all([1, 2].map(() => manager.run(() => sleep(500))));
-    await advanceTo(500);
-    await both;
-    await advanceTo(1100);
+    // Idle again; at 2300 every earlier start has left the window: the next starts synchronously in run().
+    await advanceTo(2300);
     let startedAt: number | undefined;
-    const third = manager.run(() => {
+    const fourth = manager.run(() => {
       startedAt = Date.now();
     });
-    // The window has moved past both earlier starts: the third starts synchronously.
-    expect(startedAt).toBe(1100);
-    await third;
+    expect(startedAt).toBe(2300);
+    await fourth;
   });
 
   it('interval is kept when some adds are awaited and some are not (p-queue issue #182)', async () => {
@@ -163,7 +150,7 @@ describe('interval / intervalCap (bulwark: rate { limit, intervalMs })', () => {
     expect(starts).toEqual([0, 100, 200, 300, 400, 500]);
   });
 
-  it('interval is kept when the queue becomes empty several times (also what carryoverIntervalCount does)', async () => {
+  it('interval is kept when the queue empties between adds, and free again after a long idle (carryoverIntervalCount)', async () => {
     const manager = new ConcurrencyManager({ rate: { limit: 1, intervalMs: 100 } });
     const starts: number[] = [];
     const task = (): Promise<number> => manager.run(() => starts.push(Date.now()));
@@ -175,25 +162,13 @@ describe('interval / intervalCap (bulwark: rate { limit, intervalMs })', () => {
       await sleep(50);
       await task();
       await task();
-    })();
-    await advanceTo(1000);
-    await sequence;
-    expect(starts).toEqual([0, 100, 200, 300]);
-  });
-
-  it('interval is free again after a long idle period', async () => {
-    const manager = new ConcurrencyManager({ rate: { limit: 1, intervalMs: 100 } });
-    const starts: number[] = [];
-    const task = (): Promise<number> => manager.run(() => starts.push(Date.now()));
-    const sequence = (async () => {
-      await task();
       await sleep(250);
       await task();
       await task();
     })();
     await advanceTo(1000);
     await sequence;
-    expect(starts).toEqual([0, 250, 350]);
+    expect(starts).toEqual([0, 100, 200, 300, 550, 650]);
   });
 
   it('a long-running task counts once, in the window of its start (carryoverConcurrencyCount)', async () => {
@@ -424,7 +399,7 @@ describe('interval / intervalCap (bulwark: rate { limit, intervalMs })', () => {
     expect(starts).toEqual(['first@0', 'low@500', 'high@1000', 'medium@1500']);
   });
 
-  it('the cap holds with a much higher concurrency (p-queue issue #126)', async () => {
+  it('concurrency never bypasses the window: 5000 tasks at concurrency 5000 (p-queue issue #126), or concurrency raised while rate-limited', async () => {
     const manager = new ConcurrencyManager({ concurrency: 5000, rate: { limit: 1000, intervalMs: 1000 } });
     const perTime = new Map<number, number>();
     const all = Promise.all(
@@ -443,26 +418,25 @@ describe('interval / intervalCap (bulwark: rate { limit, intervalMs })', () => {
       [3000, 1000],
       [4000, 1000],
     ]);
-  });
 
-  it('raising concurrency while rate-limited does not bypass the window', async () => {
-    const manager = new ConcurrencyManager({ concurrency: 1, rate: { limit: 2, intervalMs: 500 } });
+    // Raising concurrency while tasks wait for the window starts nothing early.
+    const narrow = new ConcurrencyManager({ concurrency: 1, rate: { limit: 2, intervalMs: 500 } });
     const starts: number[] = [];
-    const all = Promise.all(
+    const narrowAll = Promise.all(
       Array.from({ length: 5 }, () =>
-        manager.run(async () => {
+        narrow.run(async () => {
           starts.push(Date.now());
           await sleep(50);
         }),
       ),
     );
-    await advanceTo(150);
-    expect(starts).toEqual([0, 50]);
-    manager.concurrency = 5;
-    expect(starts).toEqual([0, 50]);
-    await advanceTo(1100);
-    await all;
-    expect(starts).toEqual([0, 50, 500, 550, 1000]);
+    await advanceTo(4150);
+    expect(starts).toEqual([4000, 4050]);
+    narrow.concurrency = 5;
+    expect(starts).toEqual([4000, 4050]);
+    await advanceTo(5100);
+    await narrowAll;
+    expect(starts).toEqual([4000, 4050, 4500, 4550, 5000]);
   });
 
   it('a failing task does not disturb the window; the next still starts on time', async () => {
@@ -612,25 +586,6 @@ describe('per-task timeout (bulwark: timeoutMs)', () => {
     await third;
   });
 
-  it('a per-run timeoutMs replaces the manager default for that run only (p-queue: change timeout in between)', async () => {
-    const manager = new ConcurrencyManager({ timeoutMs: 50, concurrency: 2 });
-    const result: string[] = [];
-    const snail = observe(manager.run(job(result, '🐌', 300)));
-    await advanceTo(50);
-    expect(snail.error).toBeInstanceOf(TaskTimeoutError);
-    expect(snail.error).toMatchObject({ timeoutMs: 50 });
-    const tiger = observe(manager.run(job(result, '🐅', 100), { timeoutMs: 200 }));
-    await advanceTo(150);
-    expect(tiger).toMatchObject({ state: 'fulfilled', at: 150 });
-    expect(result).toEqual(['🐅']);
-    // p-queue: onIdle resolves at 150 with result ['🐅'] (the snail runs on uncounted); bulwark: the
-    // timed-out snail still holds its slot, so onIdle waits for it.
-    const idle = observe(manager.onIdle());
-    await advanceTo(300);
-    expect(idle).toMatchObject({ state: 'fulfilled', at: 300 });
-    expect(result).toEqual(['🐅', '🐌']);
-  });
-
   it('queue time does not count against timeoutMs', async () => {
     const manager = new ConcurrencyManager({ concurrency: 1 });
     const first = manager.run(() => sleep(500));
@@ -655,15 +610,6 @@ describe('per-task timeout (bulwark: timeoutMs)', () => {
 });
 
 describe('events', () => {
-  it('active: once per task', async () => {
-    const manager = new ConcurrencyManager();
-    const active: Array<string | undefined> = [];
-    manager.on('active', ({ id }) => active.push(id));
-    for (const item of [0, 1, 2, 3, 4]) void manager.run(() => item, { id: `item-${item}` });
-    await manager.onIdle();
-    expect(active).toEqual(['item-0', 'item-1', 'item-2', 'item-3', 'item-4']);
-  });
-
   it('idle: once each time the last task finishes with nothing waiting', async () => {
     const manager = new ConcurrencyManager({ concurrency: 1 });
     let idle = 0;
@@ -713,10 +659,12 @@ describe('events', () => {
     expect(empty).toBe(1);
   });
 
-  it('add: once per run call, with its id, key and priority, whether it starts at once or queues', async () => {
+  it('add: once per run call (with its id, key and priority, whether it starts at once or queues); active: once per start', async () => {
     const manager = new ConcurrencyManager({ concurrency: 1 });
     const added: Array<{ id: string | undefined; key: string | undefined; priority: number }> = [];
     manager.on('add', (event) => added.push(event));
+    const active: Array<string | undefined> = [];
+    manager.on('active', ({ id }) => active.push(id));
     const job1 = manager.run(() => sleep(100), { id: 'job1' });
     expect(manager.status()).toMatchObject({ active: 1, queued: 0 });
     expect(added).toHaveLength(1);
@@ -735,6 +683,7 @@ describe('events', () => {
       { id: 'job2', key: 'tenant', priority: 3 },
       { id: undefined, key: undefined, priority: 0 },
     ]);
+    expect(active).toEqual(['job1', 'job2', undefined]);
   });
 
   it('next: once per task, when its slot is freed', async () => {
@@ -877,7 +826,7 @@ describe('onEmpty, onIdle, onSizeLessThan, onPendingZero', () => {
     await advanceTo(500);
   });
 
-  it('onPendingZero: at once with nothing running; else when no task runs (queued ones start meanwhile)', async () => {
+  it('onPendingZero: at once with nothing running; else when no task runs (queued ones start meanwhile); every waiter resolves, also after a failure', async () => {
     const manager = new ConcurrencyManager({ concurrency: 2 });
     await expect(manager.onPendingZero()).resolves.toBeUndefined();
     for (let i = 0; i < 4; i++) void manager.run(() => sleep(100));
@@ -892,9 +841,22 @@ describe('onEmpty, onIdle, onSizeLessThan, onPendingZero', () => {
     const again = observe(manager.onPendingZero());
     await advanceTo(200);
     expect(again).toMatchObject({ state: 'fulfilled', at: 200 });
+
+    const other = new ConcurrencyManager({ concurrency: 2 });
+    const failing = observe(other.run(() => sleep(50).then(() => Promise.reject(new Error('Task failed')))));
+    void other.run(() => sleep(50));
+    expect(other.status().active).toBe(2);
+    const waiters = [1, 2, 3].map(() => observe(other.onPendingZero()));
+    await advanceTo(250);
+    expect(waiters.map((w) => [w.state, w.at])).toEqual([
+      ['fulfilled', 250],
+      ['fulfilled', 250],
+      ['fulfilled', 250],
+    ]);
+    expect(failing.state).toBe('rejected');
   });
 
-  it('onPendingZero: works while paused with tasks still queued, and across pause/resume', async () => {
+  it('onPendingZero: works while paused with tasks still queued (also at concurrency 100), and across pause/resume', async () => {
     const manager = new ConcurrencyManager({ concurrency: 2 });
     const results: number[] = [];
     void manager.run(() => sleep(100).then(() => results.push(1)));
@@ -912,21 +874,18 @@ describe('onEmpty, onIdle, onSizeLessThan, onPendingZero', () => {
     await advanceTo(150);
     expect(idle).toMatchObject({ state: 'fulfilled', at: 150 });
     expect(results).toEqual([1, 2, 3]);
-  });
 
-  it('onPendingZero: several waiters all resolve, also when a task throws', async () => {
-    const manager = new ConcurrencyManager({ concurrency: 2 });
-    const failing = observe(manager.run(() => sleep(50).then(() => Promise.reject(new Error('Task failed')))));
-    void manager.run(() => sleep(50));
-    expect(manager.status().active).toBe(2);
-    const waiters = [1, 2, 3].map(() => observe(manager.onPendingZero()));
-    await advanceTo(50);
-    expect(waiters.map((w) => [w.state, w.at])).toEqual([
-      ['fulfilled', 50],
-      ['fulfilled', 50],
-      ['fulfilled', 50],
-    ]);
-    expect(failing.state).toBe('rejected');
+    const wide = new ConcurrencyManager({ concurrency: 100 });
+    const tasks = Array.from({ length: 200 }, () => observe(wide.run(() => sleep(10))));
+    expect(wide.status()).toMatchObject({ active: 100, queued: 100 });
+    wide.pause();
+    const wideZero = observe(wide.onPendingZero());
+    await advanceTo(160);
+    expect(wideZero).toMatchObject({ state: 'fulfilled', at: 160 });
+    expect(wide.status()).toMatchObject({ active: 0, queued: 100 });
+    expect(wide.clear()).toBe(100);
+    await advanceTo(160);
+    expect(tasks.filter((t) => t.state === 'rejected')).toHaveLength(100);
   });
 
   it('onPendingZero: after clear(), waits only for the running task', async () => {
@@ -955,18 +914,6 @@ describe('onEmpty, onIdle, onSizeLessThan, onPendingZero', () => {
     await advanceTo(150);
     expect(zero).toMatchObject({ state: 'fulfilled', at: 150 });
     expect(manager.status()).toMatchObject({ active: 0, queued: 0 });
-  });
-
-  it('onPendingZero: high concurrency, paused with 100 waiting', async () => {
-    const manager = new ConcurrencyManager({ concurrency: 100 });
-    for (let i = 0; i < 200; i++) void manager.run(() => sleep(10)).catch(() => undefined);
-    expect(manager.status()).toMatchObject({ active: 100, queued: 100 });
-    manager.pause();
-    const zero = observe(manager.onPendingZero());
-    await advanceTo(10);
-    expect(zero).toMatchObject({ state: 'fulfilled', at: 10 });
-    expect(manager.status()).toMatchObject({ active: 0, queued: 100 });
-    expect(manager.clear()).toBe(100);
   });
 
   it('onPendingZero, onEmpty and onIdle resolve in that order around a pause', async () => {
@@ -1012,63 +959,49 @@ describe('setPriority and sizeBy', () => {
     expect(tasks.map((t) => t.state)).toEqual(['rejected', 'rejected', 'rejected']);
   });
 
-  it('setPriority: raise a queued task ahead of the others (concurrency 1)', async () => {
-    const { manager, result, all } = emojiQueue(1, ['🐌', '🦆', '🐢']);
-    expect(manager.setPriority('🐢', 1)).toBe(true);
-    await advanceTo(1200);
-    await all;
-    expect(result).toEqual(['🐌', '🐢', '🦆']);
-  });
-
-  it('setPriority: lower a queued task behind the others (concurrency 1, ids repeated)', async () => {
-    const { manager, result, all } = emojiQueue(1, ['🐌', '🦆', '🦆', '🐢', '🦆', '🦆']);
-    expect(manager.setPriority('🐢', -1)).toBe(true);
+  it('setPriority: raise a queued task ahead of the others, or lower one behind them (concurrency 1)', async () => {
+    const raised = emojiQueue(1, ['🐌', '🦆', '🐢']);
+    expect(raised.manager.setPriority('🐢', 1)).toBe(true);
+    // Ids need not be unique: the duck's are repeated, the turtle's is not.
+    const lowered = emojiQueue(1, ['🐌', '🦆', '🦆', '🐢', '🦆', '🦆']);
+    expect(lowered.manager.setPriority('🐢', -1)).toBe(true);
     await advanceTo(2400);
-    await all;
-    expect(result).toEqual(['🐌', '🦆', '🦆', '🦆', '🦆', '🐢']);
+    await Promise.all([raised.all, lowered.all]);
+    expect(raised.result).toEqual(['🐌', '🐢', '🦆']);
+    expect(lowered.result).toEqual(['🐌', '🦆', '🦆', '🦆', '🦆', '🐢']);
   });
 
-  it('setPriority: with concurrency 2 and 3, only queued tasks move', async () => {
+  it('setPriority: with concurrency 2 and 3 only queued tasks move, also several to different priorities', async () => {
     const two = emojiQueue(2, ['🐌', '🦆', '🐢', '⚡️']);
     expect(two.manager.setPriority('⚡️', 1)).toBe(true);
     const three = emojiQueue(3, ['🐌', '🦆', '🐢', '⚡️', '🦀']);
     expect(three.manager.setPriority('🦀', 1)).toBe(true);
-    await advanceTo(800);
-    await Promise.all([two.all, three.all]);
+    const several = emojiQueue(2, ['🐌', '🦆', '🐢', '⚡️', '🦀']);
+    expect(several.manager.setPriority('⚡️', 1)).toBe(true);
+    expect(several.manager.setPriority('🦀', 2)).toBe(true);
+    await advanceTo(1200);
+    await Promise.all([two.all, three.all, several.all]);
     expect(two.result).toEqual(['🐌', '🦆', '⚡️', '🐢']);
     expect(three.result).toEqual(['🐌', '🦆', '🐢', '🦀', '⚡️']);
+    expect(several.result).toEqual(['🐌', '🦆', '🦀', '⚡️', '🐢']);
   });
 
-  it('setPriority: several tasks moved to different priorities', async () => {
-    const { manager, result, all } = emojiQueue(2, ['🐌', '🦆', '🐢', '⚡️', '🦀']);
-    expect(manager.setPriority('⚡️', 1)).toBe(true);
-    expect(manager.setPriority('🦀', 2)).toBe(true);
-    await advanceTo(1200);
-    await all;
-    expect(result).toEqual(['🐌', '🦆', '🦀', '⚡️', '🐢']);
-  });
-
-  it('setPriority: tasks run without an id cannot be found', async () => {
-    const { manager, result, all } = emojiQueue(3, ['🐌', '🦆', '🐢', '⚡️', '🦀'], false);
-    // p-queue: gives every task an id (a counter, '5' for the fifth), so setPriority('5', 1) moves 🦀 ahead;
-    // bulwark: an id is only what the caller gave, so nothing is found (false) and the order is unchanged.
-    expect(manager.setPriority('5', 1)).toBe(false);
-    await advanceTo(800);
-    await all;
-    expect(result).toEqual(['🐌', '🦆', '🐢', '⚡️', '🦀']);
-  });
-
-  it('setPriority: an unknown or already started id returns false', async () => {
+  it('setPriority: an unknown id, a started task, or a task run without an id is not found (false)', async () => {
     const { manager, result, all } = emojiQueue(1, ['🐌', '🦆']);
     // p-queue: throws a ReferenceError; bulwark: returns false, since a task starting between a caller's
     // check and this call is a race, not a programming error.
     expect(manager.setPriority('🐌', 5)).toBe(false);
     expect(manager.setPriority('🦈', 5)).toBe(false);
     expect(() => manager.setPriority('🦆', Number.NaN)).toThrow(InvalidOptionError);
+    const anonymous = emojiQueue(3, ['🐌', '🦆', '🐢', '⚡️', '🦀'], false);
+    // p-queue: gives every task an id (a counter, '5' for the fifth), so setPriority('5', 1) moves 🦀 ahead;
+    // bulwark: an id is only what the caller gave, so nothing is found and the order is unchanged.
+    expect(anonymous.manager.setPriority('5', 1)).toBe(false);
     await advanceTo(800);
-    await all;
+    await Promise.all([all, anonymous.all]);
     expect(result).toEqual(['🐌', '🦆']);
     expect(manager.setPriority('🦆', 1)).toBe(false);
+    expect(anonymous.result).toEqual(['🐌', '🦆', '🐢', '⚡️', '🦀']);
   });
 
   it('setPriority: the moved task goes behind those already waiting with its new priority', async () => {
