@@ -659,8 +659,8 @@ export class ConcurrencyManager {
   }
 
   #start(fn: TaskFn, key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined, id: string | undefined, timeoutMs: number | undefined): Promise<unknown> {
-    // A task with a timeout, or whose outcome a listener wants, settles through a Task (the common case does not).
-    if (timeoutMs !== undefined || this.#events.has('completed') || this.#events.has('error')) {
+    // A task with a timeout settles through a Task (its caller may be answered before it ends).
+    if (timeoutMs !== undefined) {
       const task = new Task(fn, 0, key, undefined, { signal, onAbort: undefined, timer: undefined, id, timeoutMs });
       const promise = new Promise<unknown>((resolve) => {
         task.resolve = resolve;
@@ -726,7 +726,12 @@ export class ConcurrencyManager {
 
   async #execute(fn: TaskFn, running: Running): Promise<unknown> {
     try {
-      return await fn(running);
+      const value = await fn(running);
+      if (this.#events.has('completed')) this.#events.emit('completed', { id: running.id, key: running.key, result: value, durationMs: this.#clock.now() - running.startedAt });
+      return value;
+    } catch (error) {
+      if (this.#events.has('error')) this.#events.emit('error', { id: running.id, key: running.key, error, durationMs: this.#clock.now() - running.startedAt });
+      throw error;
     } finally {
       this.#release(running);
     }

@@ -22,7 +22,9 @@ afterEach(() => {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Moves fake time forward to the absolute time `ms` (time starts at 0 in every test). */
-const advanceTo = (ms: number): Promise<void> => vi.advanceTimersByTimeAsync(ms - Date.now());
+const advanceTo = async (ms: number): Promise<void> => {
+  await vi.advanceTimersByTimeAsync(ms - Date.now());
+};
 
 /** A promise's outcome and when it arrived, observed without ever leaving a rejection unhandled. */
 interface Outcome<T> {
@@ -95,8 +97,9 @@ describe('interval / intervalCap (bulwark: rate { limit, intervalMs })', () => {
     await advanceTo(1000);
     const c = run();
     const d = run();
-    // p-queue: the interval counter resets at 1000, so c and d start at once (4 starts within 400 ms);
-    // bulwark: no window of 1000 ms holds more than 2 starts, so c waits until 600 + 1000 and d until 700 + 1000.
+    // p-queue: counts starts per fixed interval and resets the count when an interval ends, so starts just
+    // before a reset and just after it can exceed intervalCap within one interval's time; bulwark: no window
+    // of 1000 ms ever holds more than 2 starts, so c waits until 600 + 1000 and d until 700 + 1000.
     expect(starts).toEqual([600, 700]);
     await advanceTo(1599);
     expect(starts).toEqual([600, 700]);
@@ -945,7 +948,7 @@ describe('setPriority and sizeBy', () => {
 
   it('sizeBy({ priority }): counts waiting tasks by priority; 0 after clear()', async () => {
     const manager = new ConcurrencyManager({ paused: true });
-    const tasks = [1, 0, 1].map((priority) => observe(manager.run(() => 0, { priority, key: priority === 0 ? 'k' : undefined })));
+    const tasks = [1, 0, 1].map((priority) => observe(manager.run(() => 0, priority === 0 ? { priority, key: 'k' } : { priority })));
     expect(manager.sizeBy({ priority: 1 })).toBe(2);
     expect(manager.sizeBy({ priority: 0 })).toBe(1);
     expect(manager.sizeBy({ priority: 0, key: 'k' })).toBe(1);

@@ -395,3 +395,18 @@ describe('onSizeLessThan, onPendingZero, sizeBy, setPriority', () => {
     expect(order).toEqual(['p1', 'p3', 'p7', 'p5', 'p9']);
   });
 });
+
+describe('events: found by the p-queue parity port', () => {
+  it('a completed/error listener added while a task runs hears about that task (it started on the fast path)', async () => {
+    const manager = new ConcurrencyManager();
+    const ok = manager.run(() => new Promise((resolve) => setTimeout(() => resolve('x'), 20)));
+    const bad = manager.run(() => new Promise((_resolve, reject) => setTimeout(() => reject(new Error('y')), 20))).catch(() => undefined);
+    const seen: string[] = [];
+    manager.on('completed', (e) => seen.push(`completed ${String(e.result)} after ${e.durationMs}`));
+    manager.on('error', (e) => seen.push(`error ${(e.error as Error).message} after ${e.durationMs}`));
+    await vi.advanceTimersByTimeAsync(20);
+    await ok;
+    await bad;
+    expect(seen).toEqual(['completed x after 20', 'error y after 20']);
+  });
+});
