@@ -6,6 +6,7 @@ export default defineConfig({
     thumbnails: 'src/thumbnails/index.ts',
     email: 'src/email/index.ts',
     queue: 'src/queue/index.ts',
+    postgres: 'src/postgres/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

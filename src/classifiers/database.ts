@@ -34,6 +34,18 @@ const MYSQL_RETRIABLE = /* @__PURE__ */ new Set([
 ]);
 const MYSQL_RETRIABLE_ERRNO = /* @__PURE__ */ new Set([1213, 1205, 1040, 1203, 1053, 1317, 1159, 1161, 2006, 2013]);
 
+/**
+ * node-postgres (`pg`, `pg-pool`) reports a lost connection with a plain `Error` and no code: these
+ * exact messages (compared whole, never as substrings) are its lost-connection errors — after the
+ * server killed the backend (57P01 is seen only by the query in flight), a reset, or a pool timeout.
+ */
+const PG_CONNECTION_LOST = /* @__PURE__ */ new Set([
+  'Connection terminated unexpectedly',
+  'Client has encountered a connection error and is not queryable',
+  'Connection terminated due to connection timeout',
+  'timeout exceeded when trying to connect',
+]);
+
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 const PRISMA = /^P\d{4}$/;
 
@@ -61,6 +73,7 @@ function visit(error: unknown): Verdict | undefined {
   }
   const state = stringCode(error, 'sqlState');
   if (state !== undefined && SQLSTATE.test(state)) return sqlState(state);
+  if (code === undefined && error instanceof Error && PG_CONNECTION_LOST.has(error.message)) return retriable('database pg connection lost');
   return undefined;
 }
 
@@ -69,7 +82,9 @@ function visit(error: unknown): Verdict | undefined {
  * - PostgreSQL (`pg`, `postgres`): SQLSTATE in `code` — `40001` serialization failure, `40P01`
  *   deadlock, the whole connection class `08…`, `57P01`/`57P02`/`57P03` shutdown, `53300` too many
  *   connections, `55P03` lock not available are retriable; every other SQLSTATE (constraint
- *   violations `23…`, syntax `42…`, data `22…`, statement timeout `57014`) is permanent.
+ *   violations `23…`, syntax `42…`, data `22…`, statement timeout `57014`) is permanent. `pg`'s
+ *   code-less lost-connection errors (`Connection terminated unexpectedly`, a client "not queryable"
+ *   after a connection error, pool connection timeouts; exact messages) are retriable.
  * - Prisma: `P1001`, `P1002`, `P1008`, `P1017`, `P2024`, `P2034` retriable; other `P…` codes permanent.
  *   `PrismaClientInitializationError` carries its code in `errorCode`, which is read too.
  * - MySQL (`mysql2`): deadlock, lock wait timeout, too many connections, lost connection retriable;

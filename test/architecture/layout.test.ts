@@ -104,14 +104,26 @@ describe('layout', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('keeps each module in its own folder: nothing outside thumbnails/email imports their files', () => {
+  it('keeps each module in its own folder: another module reaches thumbnails/email/queue only through its public entry', () => {
     const offenders: string[] = [];
     for (const [from, targets] of graph) {
       for (const to of targets) {
         const owner = moduleOf(to);
-        if ((owner === 'thumbnails' || owner === 'email' || owner === 'queue') && moduleOf(from) !== owner) offenders.push(`${from} -> ${to}`);
+        if ((owner === 'thumbnails' || owner === 'email' || owner === 'queue' || owner === 'postgres') && moduleOf(from) !== owner && to !== join(owner, 'index.ts')) offenders.push(`${from} -> ${to}`);
       }
     }
     expect(offenders).toEqual([]);
+  });
+
+  it('keeps the subpath modules leaves of one another: only postgres (an adapter of thumbnails) uses another one', () => {
+    const uses: string[] = [];
+    for (const [from, targets] of graph) {
+      for (const to of targets) {
+        const a = moduleOf(from);
+        const b = moduleOf(to);
+        if (a !== b && ['thumbnails', 'email', 'queue', 'postgres'].includes(b)) uses.push(`${a} -> ${b}`);
+      }
+    }
+    expect([...new Set(uses)].sort()).toEqual(['(entry) -> thumbnails', 'postgres -> thumbnails'].filter((u) => uses.includes(u)));
   });
 });

@@ -110,6 +110,11 @@ describe('database classifier', () => {
     ['MySQL lock wait timeout', err('ER_LOCK_WAIT_TIMEOUT', { errno: 1205, sqlMessage: 'Lock wait timeout' }), R('database MySQL ER_LOCK_WAIT_TIMEOUT')],
     ['MySQL duplicate entry', err('ER_DUP_ENTRY', { errno: 1062, sqlState: '23000', sqlMessage: 'Duplicate' }), P('database MySQL ER_DUP_ENTRY')],
     ['MySQL connection lost', err('PROTOCOL_CONNECTION_LOST'), R('database MySQL PROTOCOL_CONNECTION_LOST')],
+    ['pg lost connection (no code)', new Error('Connection terminated unexpectedly'), R('database pg connection lost')],
+    ['pg client not queryable after a connection error', new Error('Client has encountered a connection error and is not queryable'), R('database pg connection lost')],
+    ['pg-pool connect timeout', new Error('timeout exceeded when trying to connect'), R('database pg connection lost')],
+    ['a message merely containing pg\'s is not matched', new Error('Connection terminated unexpectedly by my own code path'), undefined],
+    ['pg\'s message with a code of its own is left to that code', err('EOTHER', {}, 'Connection terminated unexpectedly'), undefined],
     ['EPIPE is not a SQLSTATE', err('EPIPE', { syscall: 'write' }), undefined],
     ['EBUSY is not a SQLSTATE', err('EBUSY'), undefined],
   ]);

@@ -1,0 +1,206 @@
+import { InvalidOptionError } from '../errors/invalid-option-error.js';
+import { fromBackendPolygons, type Polygon } from '../thumbnails/index.js';
+
+/**
+ * Where a `PostgresRepository` finds images, their thumbnails and their segmentation polygons: table
+ * and column names (quoted as identifiers, never interpolated as SQL). One record per segmented image:
+ * its id is the image's id.
+ */
+export interface PostgresLayout {
+  readonly images: {
+    /** Table name. */
+    readonly table: string;
+    /** Its schema. @default none (the search path) */
+    readonly schema?: string;
+    /** Primary key (any type; compared with the id as text parameter). */
+    readonly id: string;
+    readonly projectId: string;
+    /** The source image's storage key. */
+    readonly imageKey: string;
+    /** Orders "oldest first". */
+    readonly createdAt: string;
+    /** The thumbnail's storage key; `NULL` while there is none. */
+    readonly thumbnailKey: string;
+    /** Optional columns `saveThumbnail` also fills. */
+    readonly thumbnailWidth?: string;
+    readonly thumbnailHeight?: string;
+    readonly thumbnailFormat?: string;
+    readonly thumbnailBytes?: string;
+    /** Set to `now()` by `saveThumbnail`. */
+    readonly thumbnailUpdatedAt?: string;
+    /**
+     * Only images whose `column` equals `done` count as segmented (for `findMissingThumbnails` and
+     * `listThumbnails`). The value is written into the SQL as a quoted literal, so a partial index
+     * with the same condition is used.
+     * @default every image counts
+     */
+    readonly status?: { readonly column: string; readonly done: string };
+  };
+  readonly segmentations: {
+    readonly table: string;
+    readonly schema?: string;
+    /** The column referencing the image's id (one segmentation per image). */
+    readonly imageId: string;
+    /** The polygons column. */
+    readonly polygons: string;
+    /**
+     * Turns the column's value into polygons. `jsonb` holds bulwark's `Polygon[]` as is (validated at
+     * render time); a column in another shape needs its mapper, e.g. `fromBackendPolygons` for the
+     * segmentation backend's JSON string.
+     * @default the value as `Polygon[]`
+     */
+    readonly parse?: (value: unknown) => readonly Polygon[];
+  };
+}
+
+/**
+ * bulwark's own layout, created by {@link postgresSchema}: `bulwark_images` (one row per uploaded
+ * image, with its segmentation status and thumbnail) and `bulwark_segmentations` (polygons as JSONB).
+ */
+export const bulwarkLayout: PostgresLayout = {
+  images: {
+    table: 'bulwark_images',
+    id: 'id',
+    projectId: 'project_id',
+    imageKey: 'image_key',
+    createdAt: 'created_at',
+    thumbnailKey: 'thumbnail_key',
+    thumbnailWidth: 'thumbnail_width',
+    thumbnailHeight: 'thumbnail_height',
+    thumbnailFormat: 'thumbnail_format',
+    thumbnailBytes: 'thumbnail_bytes',
+    thumbnailUpdatedAt: 'thumbnail_updated_at',
+    status: { column: 'segmentation_status', done: 'completed' },
+  },
+  segmentations: { table: 'bulwark_segmentations', imageId: 'image_id', polygons: 'polygons' },
+};
+
+/**
+ * The segmentation backend's Prisma schema: `"Image"` (`id`, `projectId`, `storagePath`,
+ * `thumbnailPath`, `segmentationStatus` = `'completed'`, `createdAt`) and `"Segmentation"` (`imageId`,
+ * `polygons` as a JSON string of the backend's polygon objects, read by `fromBackendPolygons`).
+ */
+export const prismaBackendLayout: PostgresLayout = {
+  images: {
+    table: 'Image',
+    id: 'id',
+    projectId: 'projectId',
+    imageKey: 'storagePath',
+    createdAt: 'createdAt',
+    thumbnailKey: 'thumbnailPath',
+    status: { column: 'segmentationStatus', done: 'completed' },
+  },
+  segmentations: { table: 'Segmentation', imageId: 'imageId', polygons: 'polygons', parse: (value) => fromBackendPolygons(value as string) },
+};
+
+/** @internal A quoted identifier: `"name"`, inner quotes doubled; NUL and empty names refused. */
+export function ident(name: string, option: string): string {
+  if (typeof name !== 'string' || name === '' || name.includes('\u0000') || name.length > 63) {
+    throw new InvalidOptionError(option, 'a non-empty identifier of at most 63 characters', name);
+  }
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** @internal A quoted string literal (standard_conforming_strings, PostgreSQL's default since 9.1). */
+export function literal(value: string, option: string): string {
+  if (typeof value !== 'string' || value.includes('\u0000')) throw new InvalidOptionError(option, 'a string without NUL', value);
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** @internal A layout with every name checked and quoted once. */
+export interface ResolvedLayout {
+  readonly images: string;
+  readonly segmentations: string;
+  readonly id: string;
+  readonly projectId: string;
+  readonly imageKey: string;
+  readonly createdAt: string;
+  readonly thumbnailKey: string;
+  /** `col = $n` assignments beyond the key, with the ThumbnailInfo field each takes. */
+  readonly extras: ReadonlyArray<readonly [string, 'width' | 'height' | 'format' | 'bytes']>;
+  readonly updatedAt: string | undefined;
+  /** ` AND "status" = 'done'`, or empty. */
+  readonly done: string;
+  readonly imageId: string;
+  readonly polygons: string;
+  readonly parse: (value: unknown) => readonly Polygon[];
+}
+
+const asPolygons = (value: unknown): readonly Polygon[] => (value === null || value === undefined ? [] : (value as readonly Polygon[]));
+
+/** @internal */
+export function resolveLayout(layout: PostgresLayout): ResolvedLayout {
+  if (typeof layout !== 'object' || layout === null || typeof layout.images !== 'object' || typeof layout.segmentations !== 'object') {
+    throw new InvalidOptionError('layout', 'an object `{ images, segmentations }`', layout);
+  }
+  const i = layout.images;
+  const s = layout.segmentations;
+  const table = (t: { readonly table: string; readonly schema?: string }, name: string): string =>
+    t.schema === undefined ? ident(t.table, `layout.${name}.table`) : `${ident(t.schema, `layout.${name}.schema`)}.${ident(t.table, `layout.${name}.table`)}`;
+  const optional = (name: string | undefined, option: string): string | undefined => (name === undefined ? undefined : ident(name, option));
+  const extras: Array<readonly [string, 'width' | 'height' | 'format' | 'bytes']> = [];
+  for (const [column, field] of [[i.thumbnailWidth, 'width'], [i.thumbnailHeight, 'height'], [i.thumbnailFormat, 'format'], [i.thumbnailBytes, 'bytes']] as const) {
+    const quoted = optional(column, `layout.images.thumbnail${field[0]?.toUpperCase()}${field.slice(1)}`);
+    if (quoted !== undefined) extras.push([quoted, field]);
+  }
+  if (s.parse !== undefined && typeof s.parse !== 'function') throw new InvalidOptionError('layout.segmentations.parse', 'a function', s.parse);
+  return {
+    images: table(i, 'images'),
+    segmentations: table(s, 'segmentations'),
+    id: ident(i.id, 'layout.images.id'),
+    projectId: ident(i.projectId, 'layout.images.projectId'),
+    imageKey: ident(i.imageKey, 'layout.images.imageKey'),
+    createdAt: ident(i.createdAt, 'layout.images.createdAt'),
+    thumbnailKey: ident(i.thumbnailKey, 'layout.images.thumbnailKey'),
+    extras,
+    updatedAt: optional(i.thumbnailUpdatedAt, 'layout.images.thumbnailUpdatedAt'),
+    done: i.status === undefined ? '' : ` AND ${ident(i.status.column, 'layout.images.status.column')} = ${literal(i.status.done, 'layout.images.status.done')}`,
+    imageId: ident(s.imageId, 'layout.segmentations.imageId'),
+    polygons: ident(s.polygons, 'layout.segmentations.polygons'),
+    parse: s.parse ?? asPolygons,
+  };
+}
+
+/**
+ * The indexes `findMissingThumbnails` and `listThumbnails` need on a layout's images table (run them
+ * once, e.g. in a migration): the images still missing a thumbnail and those that have one, each by
+ * project and age, so both read an index range and stop at `LIMIT` — never the whole table. Partial
+ * indexes, with the layout's status condition.
+ */
+export function postgresIndexes(layout: PostgresLayout = bulwarkLayout): string[] {
+  const l = resolveLayout(layout);
+  const base = (layout.images.table + '_bulwark').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40);
+  const where = l.done.replace(/^ AND /, ' AND ');
+  return [
+    `CREATE INDEX IF NOT EXISTS ${ident(`${base}_missing`, 'index')} ON ${l.images} (${l.projectId}, ${l.createdAt}, ${l.id}) WHERE ${l.thumbnailKey} IS NULL${where}`,
+    `CREATE INDEX IF NOT EXISTS ${ident(`${base}_done`, 'index')} ON ${l.images} (${l.projectId}, ${l.createdAt}, ${l.id}) WHERE ${l.thumbnailKey} IS NOT NULL${where}`,
+  ];
+}
+
+/**
+ * The statements that create bulwark's own layout ({@link bulwarkLayout}) with its indexes; each is
+ * idempotent (`IF NOT EXISTS`).
+ */
+export function postgresSchema(): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS "bulwark_images" (
+  "id" text PRIMARY KEY,
+  "project_id" text NOT NULL,
+  "image_key" text NOT NULL,
+  "segmentation_status" text NOT NULL DEFAULT 'pending',
+  "created_at" timestamptz NOT NULL DEFAULT now(),
+  "thumbnail_key" text,
+  "thumbnail_width" integer,
+  "thumbnail_height" integer,
+  "thumbnail_format" text,
+  "thumbnail_bytes" integer,
+  "thumbnail_updated_at" timestamptz
+)`,
+    `CREATE TABLE IF NOT EXISTS "bulwark_segmentations" (
+  "image_id" text PRIMARY KEY REFERENCES "bulwark_images" ("id") ON DELETE CASCADE,
+  "polygons" jsonb NOT NULL DEFAULT '[]',
+  "created_at" timestamptz NOT NULL DEFAULT now()
+)`,
+    ...postgresIndexes(bulwarkLayout),
+  ];
+}

@@ -1,0 +1,149 @@
+import { InvalidOptionError } from '../errors/invalid-option-error.js';
+import { abortReason } from '../internal/abort.js';
+import { SegmentationNotFoundError, type IoOptions, type SegmentationRecord, type SegmentationRepository, type ThumbnailInfo } from '../thumbnails/index.js';
+import { bulwarkLayout, resolveLayout, type PostgresLayout, type ResolvedLayout } from './layout.js';
+
+/**
+ * What `PostgresRepository` needs of a client: `pg`'s `Pool` (recommended) or `Client`, or anything
+ * with the same `query(text, values)`.
+ */
+export interface PostgresQueryable {
+  query(text: string, values?: unknown[]): Promise<{ readonly rows: readonly unknown[]; readonly rowCount?: number | null }>;
+}
+
+/** Options of `new PostgresRepository()`. */
+export interface PostgresRepositoryOptions {
+  /** A `pg.Pool` (or anything with its `query`). */
+  readonly pool: PostgresQueryable;
+  /**
+   * Tables and columns: bulwark's own (create them with `postgresSchema()`), the segmentation
+   * backend's Prisma tables (`prismaBackendLayout`), or your own.
+   * @default bulwarkLayout
+   */
+  readonly layout?: PostgresLayout;
+}
+
+/**
+ * A `SegmentationRepository` over PostgreSQL, for `ThumbnailManager`: one parameterised statement per
+ * call, `findMissingThumbnails` and `listThumbnails` served by partial indexes (see
+ * `postgresIndexes`) with `LIMIT`, `saveThumbnail` one idempotent `UPDATE`. Errors are `pg`'s own, so
+ * bulwark's database classifier decides what is retried (serialization failures, deadlocks, a killed
+ * connection, too many connections) and what is not (constraint violations, syntax errors).
+ *
+ * A call's `signal` (the manager's `ioTimeoutMs`, or an abandoned run) ends the wait at once; `pg`
+ * cannot cancel a query in flight, so set `statement_timeout` on the pool to bound the server side.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { PostgresRepository, prismaBackendLayout } from 'bulwark/postgres';
+ *
+ * const repository = new PostgresRepository({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL }), layout: prismaBackendLayout });
+ * ```
+ */
+export class PostgresRepository implements SegmentationRepository {
+  readonly #pool: PostgresQueryable;
+  readonly #l: ResolvedLayout;
+  readonly #sql: { readonly get: string; readonly save: string; readonly missing: string; readonly list: string; readonly listAfter: string };
+
+  /** @throws {InvalidOptionError} when `pool` has no `query` or the layout names are invalid. */
+  constructor(options: PostgresRepositoryOptions) {
+    if (typeof options !== 'object' || options === null || typeof options.pool?.query !== 'function') {
+      throw new InvalidOptionError('pool', 'a pg.Pool (an object with `query(text, values)`)', options?.pool);
+    }
+    this.#pool = options.pool;
+    const l = resolveLayout(options.layout ?? bulwarkLayout);
+    this.#l = l;
+    const sets = [`${l.thumbnailKey} = $2`, ...l.extras.map(([column], i) => `${column} = $${i + 3}`), ...(l.updatedAt === undefined ? [] : [`${l.updatedAt} = now()`])];
+    const scope = `${l.projectId} = $1${l.done}`;
+    const order = `${l.createdAt}, ${l.id}`;
+    this.#sql = {
+      get: `SELECT i.${l.id}::text AS id, i.${l.projectId}::text AS project_id, i.${l.imageKey} AS image_key, i.${l.thumbnailKey} AS thumbnail_key, s.${l.polygons} AS polygons FROM ${l.images} i JOIN ${l.segmentations} s ON s.${l.imageId} = i.${l.id} WHERE i.${l.id} = $1 LIMIT 1`,
+      save: `UPDATE ${l.images} SET ${sets.join(', ')} WHERE ${l.id} = $1`,
+      missing: `SELECT (SELECT count(*) FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NULL)::int AS missing, (SELECT count(*) FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NOT NULL)::int AS done, ARRAY(SELECT ${l.id}::text FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NULL ORDER BY ${order} LIMIT $2) AS ids`,
+      list: `SELECT ${l.id}::text AS id, ${l.thumbnailKey} AS key, ${l.createdAt}::text AS at FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NOT NULL ORDER BY ${order} LIMIT $2`,
+      listAfter: `SELECT ${l.id}::text AS id, ${l.thumbnailKey} AS key, ${l.createdAt}::text AS at FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NOT NULL AND (${l.createdAt}, ${l.id}) > ($3, $4) ORDER BY ${order} LIMIT $2`,
+    };
+  }
+
+  /** The segmented image with this id, its polygons parsed by the layout, or `undefined`. */
+  async getSegmentation(id: string, options?: IoOptions): Promise<SegmentationRecord | undefined> {
+    const { rows } = await this.#query(this.#sql.get, [id], options);
+    const row = rows[0] as { id: string; project_id: string; image_key: string; thumbnail_key: string | null; polygons: unknown } | undefined;
+    if (row === undefined) return undefined;
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      imageKey: row.image_key,
+      polygons: this.#l.parse(row.polygons),
+      ...(row.thumbnail_key === null ? {} : { thumbnailKey: row.thumbnail_key }),
+    };
+  }
+
+  /** Records the thumbnail: one `UPDATE`, the same outcome however often it runs. */
+  async saveThumbnail(id: string, thumbnail: ThumbnailInfo, options?: IoOptions): Promise<void> {
+    const values: unknown[] = [id, thumbnail.key, ...this.#l.extras.map(([, field]) => thumbnail[field])];
+    const result = await this.#query(this.#sql.save, values, options);
+    if (result.rowCount === 0) throw new SegmentationNotFoundError(id);
+  }
+
+  /** Segmented images of the project without a thumbnail, oldest first (two index-only counts and one index range, in one statement). */
+  async findMissingThumbnails(query: { readonly projectId: string; readonly limit: number }, options?: IoOptions): Promise<{ totalImages: number; missing: number; ids: string[] }> {
+    const { rows } = await this.#query(this.#sql.missing, [query.projectId, query.limit], options);
+    const row = rows[0] as { missing: number; done: number; ids: string[] };
+    return { totalImages: row.missing + row.done, missing: row.missing, ids: row.ids };
+  }
+
+  /** Recorded thumbnails of the project, oldest first, keyset-paginated (the cursor is opaque). */
+  async listThumbnails(query: { readonly projectId: string; readonly limit: number; readonly after?: string }, options?: IoOptions): Promise<{ items: { id: string; key: string }[]; next?: string }> {
+    let rows: readonly unknown[];
+    if (query.after === undefined) {
+      ({ rows } = await this.#query(this.#sql.list, [query.projectId, query.limit + 1], options));
+    } else {
+      const [at, id] = decodeCursor(query.after);
+      ({ rows } = await this.#query(this.#sql.listAfter, [query.projectId, query.limit + 1, at, id], options));
+    }
+    const page = (rows as Array<{ id: string; key: string; at: string }>).slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((row) => ({ id: row.id, key: row.key })),
+      ...(rows.length > query.limit && last !== undefined ? { next: encodeCursor(last.at, last.id) } : {}),
+    };
+  }
+
+  /** Runs a statement; a signal that aborts ends the wait with its reason (the query itself finishes on its own). */
+  #query(text: string, values: unknown[], options: IoOptions | undefined): Promise<{ readonly rows: readonly unknown[]; readonly rowCount?: number | null }> {
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+    const pending = this.#pool.query(text, values);
+    if (signal === undefined) return pending;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(abortReason(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      pending.then(
+        (result) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(result);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+}
+
+function encodeCursor(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return [value[0], value[1]];
+  } catch {
+    // fall through
+  }
+  throw new InvalidOptionError('after', 'a cursor returned by listThumbnails as `next`', cursor);
+}
