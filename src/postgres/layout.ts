@@ -1,5 +1,7 @@
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { fromBackendPolygons, type Polygon } from '../thumbnails/index.js';
+// The sharp-free leaves of bulwark/thumbnails only (its entry would bring the renderer along).
+import { fromBackendPolygons } from '../thumbnails/mappers.js';
+import type { Polygon } from '../thumbnails/ports.js';
 
 /**
  * Where a `PostgresRepository` finds images, their thumbnails and their segmentation polygons: table

@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { abortReason } from '../internal/abort.js';
-import { SegmentationNotFoundError, type IoOptions, type SegmentationRecord, type SegmentationRepository, type ThumbnailInfo } from '../thumbnails/index.js';
+import { SegmentationNotFoundError } from '../thumbnails/errors/segmentation-not-found-error.js';
+import type { IoOptions, SegmentationRecord, SegmentationRepository, ThumbnailInfo } from '../thumbnails/ports.js';
 import { bulwarkLayout, resolveLayout, type PostgresLayout, type ResolvedLayout } from './layout.js';
 
 /**
