@@ -7,6 +7,7 @@ export default defineConfig({
     email: 'src/email/index.ts',
     queue: 'src/queue/index.ts',
     postgres: 'src/postgres/index.ts',
+    bullmq: 'src/bullmq/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -16,8 +17,8 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   treeshake: true,
-  // sharp is an optional peer: never bundled, resolved from the user's project.
-  external: ['sharp'],
+  // sharp and bullmq are optional peers: never bundled, resolved from the user's project.
+  external: ['sharp', 'bullmq'],
   // Keep `node:` specifiers: they cannot be shadowed by a package of the same name.
   removeNodeProtocol: false,
 });

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { Job, JobsOptions, Queue } from 'bullmq';
+import { InvalidOptionError } from '../errors/invalid-option-error.js';
+import { classifiedProcessor, type ClassifiedProcessorOptions, type JobVerdict } from './classified.js';
+
+/** What a thumbnail job carries. */
+export interface ThumbnailJobData {
+  /** The segmentation (record) id to generate the thumbnail of. */
+  readonly id: string;
+  /** The batch it was enqueued with. */
+  readonly batchId: string;
+  /** Set by the worker when the job fails for good: what bulwark decided about the error. */
+  readonly failure?: JobVerdict & { readonly message: string };
+}
+
+/** What a thumbnail job returns. */
+export interface ThumbnailJobResult {
+  readonly key: string;
+  readonly width: number;
+  readonly height: number;
+  readonly bytes: number;
+  /** In-process attempts of this BullMQ attempt (1 when BullMQ does the retrying). */
+  readonly attempts: number;
+}
+
+/**
+ * The part of `ThumbnailManager` a worker uses (give it a manager made with `retry: { maxAttempts: 1 }`
+ * so BullMQ's attempts, which survive a crash, do the retrying).
+ */
+export interface ThumbnailGenerator {
+  generate(id: string, options?: { readonly signal?: AbortSignal }): Promise<{ readonly key: string; readonly width: number; readonly height: number; readonly bytes: number; readonly attempts: number }>;
+}
+
+/** A batch of enqueued thumbnails: pass it to `thumbnailBatchReport`. Plain data: it can be stored or sent. */
+export interface ThumbnailBatch {
+  readonly batchId: string;
+  readonly ids: readonly string[];
+}
+
+/** Options of `enqueueThumbnails`. */
+export interface EnqueueThumbnailsOptions {
+  /** @default a random UUID */
+  readonly batchId?: string;
+  /** BullMQ attempts per job (first included). Minimum: `1`. @default 5 */
+  readonly attempts?: number;
+  /** More BullMQ job options (priority, removeOnComplete…); `jobId`, `attempts` and `backoff` are bulwark's. */
+  readonly jobOptions?: Omit<JobsOptions, 'jobId' | 'attempts' | 'backoff'>;
+}
+
+/** Where a batch stands. */
+export interface ThumbnailBatchReport {
+  readonly batchId: string;
+  readonly total: number;
+  /** Ids whose thumbnail was generated and recorded. */
+  readonly succeeded: readonly string[];
+  /** Ids that failed for good, with bulwark's verdict. */
+  readonly failed: ReadonlyArray<{ readonly id: string; readonly code: string | undefined; readonly reason: string | undefined; readonly message: string; readonly attempts: number }>;
+  /** Ids not finished yet (waiting, delayed for a retry, active) or whose job is gone. */
+  readonly notProcessed: readonly string[];
+  /** `succeeded + failed` out of `total`, 0..1. */
+  readonly progress: number;
+  /** Whether every job has finished (succeeded or failed for good). */
+  readonly done: boolean;
+}
+
+/** The BullMQ job id of a batch's thumbnail: stable, so enqueueing the same batch twice adds nothing. */
+export function thumbnailJobId(batchId: string, id: string): string {
+  return `${encodeURIComponent(batchId)}.${encodeURIComponent(id)}`;
+}
+
+/**
+ * Enqueues thumbnail jobs for `ids` (from any instance): one job per id, with a stable job id per
+ * batch, bulwark's backoff (`backoff: { type: 'bulwark' }`: give workers `bulwarkBackoff()`), and
+ * `attempts`. Returns the batch, for {@link thumbnailBatchReport}.
+ *
+ * @throws {InvalidOptionError} when `ids` is not an array of non-empty strings.
+ */
+export async function enqueueThumbnails(queue: Queue<ThumbnailJobData, ThumbnailJobResult>, ids: readonly string[], options: EnqueueThumbnailsOptions = {}): Promise<ThumbnailBatch> {
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || id === '')) throw new InvalidOptionError('ids', 'an array of non-empty strings', ids);
+  const batchId = options.batchId ?? randomUUID();
+  if (typeof batchId !== 'string' || batchId === '') throw new InvalidOptionError('batchId', 'a non-empty string', batchId);
+  const attempts = options.attempts ?? 5;
+  if (!Number.isInteger(attempts) || attempts < 1) throw new InvalidOptionError('attempts', 'an integer >= 1', attempts);
+  const unique = [...new Set(ids)];
+  await queue.addBulk(
+    unique.map((id) => ({
+      name: 'thumbnail',
+      data: { id, batchId },
+      opts: { ...options.jobOptions, jobId: thumbnailJobId(batchId, id), attempts, backoff: { type: 'bulwark' } },
+    })),
+  );
+  return { batchId, ids: unique };
+}
+
+/**
+ * Where a batch stands, read from BullMQ (two round trips per job, in parallel): succeeded, failed
+ * for good with bulwark's verdict (code, reason), and not processed yet. Keep finished jobs
+ * (`removeOnComplete` / `removeOnFail` off or generous) for as long as you want to report on them.
+ */
+export async function thumbnailBatchReport(queue: Queue<ThumbnailJobData, ThumbnailJobResult>, batch: ThumbnailBatch): Promise<ThumbnailBatchReport> {
+  const rows = await Promise.all(
+    batch.ids.map(async (id) => {
+      const job = (await queue.getJob(thumbnailJobId(batch.batchId, id))) as Job<ThumbnailJobData, ThumbnailJobResult> | undefined;
+      return { id, job, state: job === undefined ? 'missing' : await job.getState() };
+    }),
+  );
+  const succeeded: string[] = [];
+  const failed: Array<ThumbnailBatchReport['failed'][number]> = [];
+  const notProcessed: string[] = [];
+  for (const { id, job, state } of rows) {
+    if (state === 'completed') succeeded.push(id);
+    else if (state === 'failed' && job !== undefined) {
+      const failure = job.data.failure;
+      failed.push({ id, code: failure?.code, reason: failure?.reason, message: failure?.message ?? job.failedReason, attempts: job.attemptsMade });
+    } else notProcessed.push(id);
+  }
+  const total = batch.ids.length;
+  return { batchId: batch.batchId, total, succeeded, failed, notProcessed, progress: total === 0 ? 1 : (succeeded.length + failed.length) / total, done: notProcessed.length === 0 };
+}
+
+/**
+ * The BullMQ processor of thumbnail jobs: `generator.generate(id)` with the job's signal, driven by
+ * bulwark's classifiers (see `classifiedProcessor`): bad input fails the job at once, transient faults
+ * go back to BullMQ for another attempt with bulwark's backoff. A job that fails for good records
+ * bulwark's verdict in its data (`failure`) for the batch report.
+ *
+ * @example
+ * ```ts
+ * import { Worker } from 'bullmq';
+ * import { bulwarkBackoff, thumbnailProcessor } from 'bulwark/bullmq';
+ * import { MemoryRepository, MemoryStorage, ThumbnailManager } from 'bulwark/thumbnails';
+ *
+ * const manager = new ThumbnailManager({ storage: new MemoryStorage(), repository: new MemoryRepository(), retry: { maxAttempts: 1 } });
+ * new Worker('thumbnails', thumbnailProcessor(manager), { connection: { host: '127.0.0.1', port: 6379 }, concurrency: 5, settings: { backoffStrategy: bulwarkBackoff() } });
+ * ```
+ */
+export function thumbnailProcessor(generator: ThumbnailGenerator, options: ClassifiedProcessorOptions = {}): (job: Job<ThumbnailJobData, ThumbnailJobResult>, token?: string, signal?: AbortSignal) => Promise<ThumbnailJobResult> {
+  if (typeof generator?.generate !== 'function') throw new InvalidOptionError('generator', 'a ThumbnailManager (an object with generate(id))', generator);
+  const process = classifiedProcessor<ThumbnailJobData, ThumbnailJobResult>(async (job, _token, signal) => {
+    const result = await generator.generate(job.data.id, signal === undefined ? {} : { signal });
+    return { key: result.key, width: result.width, height: result.height, bytes: result.bytes, attempts: result.attempts };
+  }, options);
+  return async (job, token, signal) => {
+    try {
+      return await process(job, token, signal);
+    } catch (error) {
+      const verdict = (error as { bulwark?: JobVerdict }).bulwark;
+      const attempts = job.opts.attempts ?? 1;
+      const final = verdict !== undefined && (!verdict.retriable || job.attemptsMade + 1 >= attempts);
+      if (final) await job.updateData({ ...job.data, failure: { ...verdict, message: error instanceof Error ? error.message : String(error) } }).catch(() => undefined);
+      throw error;
+    }
+  };
+}
