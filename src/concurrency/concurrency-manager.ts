@@ -19,6 +19,8 @@ type TaskFn = (context: TaskContext) => unknown;
 const CANCELLED = 1;
 const ADMITTING = 2;
 const STARTED = 4;
+/** Put back at the front of the queue (held back by its key, then released): ordered among such by `seq`. */
+const RETURNED = 8;
 
 /** What only some tasks need: kept off the common task object to keep queued tasks small. */
 interface TaskExtras {
@@ -83,9 +85,14 @@ class Running implements TaskContext {
   /** Nested runs waiting to borrow this task's slot (they also wait in the main queue for a free one). */
   waiting: Task[] | undefined = undefined;
 
+  /** Runs on a key place of an ancestor with the same key (not counted for its key). */
+  keyBorrowed = false;
+
   constructor(
     /** The task whose slot this one borrows; `undefined` when it owns a slot. */
     public lender: Running | undefined,
+    /** The running task whose context started this one (a nested run), whatever slot it runs on. */
+    readonly caller: Running | undefined,
     readonly key: string | undefined,
     readonly signal: AbortSignal,
     readonly submit: Submit,
@@ -186,6 +193,10 @@ export class ConcurrencyManager {
   #seq = 0;
   /** Running tasks past their timeout whose function has not settled. */
   #timedOut = 0;
+  /** Running tasks on an ancestor's key place (`keyBorrowed`). */
+  #keyBorrowers = 0;
+  /** When the per-key windows were last swept (`ratePerKey`). */
+  #lastSweep = 0;
   readonly #running = new Set<Running>();
   readonly #events: Emitter<ConcurrencyEvents>;
   /** Whether `empty` / `idle` held at the last notification (events fire on the change). */
@@ -410,8 +421,6 @@ export class ConcurrencyManager {
       }
       if (signal?.aborted) return Promise.reject(abortReason(signal));
     }
-    if (this.#events.has('add')) this.#events.emit('add', { id, key, priority });
-
     let parent = explicitParent;
     if (parent === undefined && this.#reentrant !== 'off') {
       parent = this.#implicitParent();
@@ -419,13 +428,16 @@ export class ConcurrencyManager {
     }
     if (parent?.settled === true) parent = undefined;
 
+    const adding = this.#events.has('add');
     // Fast path: a slot is free and nobody waits ahead.
-    if (!this.#paused && this.#active < this.#concurrency && this.#queued === 0 && this.#admitting === 0 && this.#keyFree(key) && this.#rateWait(key) === 0) {
-      return this.#start(fn, key, undefined, signal, id, timeoutMs);
+    if (!this.#paused && this.#active < this.#concurrency && this.#queued === 0 && this.#admitting === 0 && this.#keyOpen(key, parent) && this.#rateWait(key) === 0) {
+      if (adding) this.#events.emit('add', { id, key, priority });
+      return this.#start(fn, key, undefined, parent, signal, id, timeoutMs);
     }
     // A nested run may borrow its parent's slot while the parent awaits it.
-    if (parent !== undefined && !parent.lent && !this.#paused && (this.#keyFree(key) || key === parent.key) && this.#rateWait(key) === 0) {
-      return this.#start(fn, key, parent, signal, id, timeoutMs);
+    if (parent !== undefined && !parent.lent && !this.#paused && this.#keyOpen(key, parent) && this.#rateWait(key) === 0) {
+      if (adding) this.#events.emit('add', { id, key, priority });
+      return this.#start(fn, key, parent, parent, signal, id, timeoutMs);
     }
 
     const extras = signal === undefined && id === undefined && timeoutMs === undefined && this.#queueTimeoutMs === undefined ? undefined : { signal, onAbort: undefined, timer: undefined, id, timeoutMs };
@@ -434,7 +446,8 @@ export class ConcurrencyManager {
     const promise = new Promise<unknown>((resolve) => {
       task.resolve = resolve;
     });
-    if (this.#queued >= this.#maxQueued) {
+    // Callers already waiting for room go first: a newcomer never overtakes them.
+    if (this.#queued >= this.#maxQueued || this.#admitting > 0) {
       if (!this.#wait) return Promise.reject(new QueueFullError(this.#maxQueued, this.#concurrency));
       this.#admitting++;
       task.flags |= ADMITTING;
@@ -450,6 +463,8 @@ export class ConcurrencyManager {
       this.#lenders.add(parent);
     }
     this.#watch(task);
+    // Announced once it can be found (setPriority in an `add` listener works), before it may start.
+    if (adding) this.#events.emit('add', { id, key, priority });
     this.#drain();
     return promise;
   }
@@ -465,6 +480,18 @@ export class ConcurrencyManager {
     if (key === undefined || this.#perKey === undefined) return true;
     const state = this.#keys.get(key);
     return state === undefined || state.active < this.#perKey;
+  }
+
+  /** Whether a running ancestor (in the chain of callers) has this key: its descendants may use its key place. */
+  #heldByAncestor(caller: Running | undefined, key: string | undefined): boolean {
+    if (key === undefined) return false;
+    for (let r = caller; r !== undefined; r = r.caller) if (!r.settled && r.key === key) return true;
+    return false;
+  }
+
+  /** Whether a task of this key, started from `caller`, may start as far as its key goes. */
+  #keyOpen(key: string | undefined, caller: Running | undefined): boolean {
+    return this.#keyFree(key) || this.#heldByAncestor(caller, key);
   }
 
   /** Milliseconds until the rate limits allow a start of a task with this key (0: now; no clock read without limits). */
@@ -508,8 +535,7 @@ export class ConcurrencyManager {
         });
       }
       // In submission order, ahead of everything still queued at their priority (they were dequeued before it).
-      held.sort((a, b) => b.seq - a.seq);
-      for (const task of held) this.#queue.unshift(task);
+      for (const task of held) this.#returnTask(task);
     }
     this.#drain();
   }
@@ -530,7 +556,17 @@ export class ConcurrencyManager {
 
   #pruneKeys(): void {
     const now = this.#ratePerKey === undefined ? 0 : this.#clock.now();
+    this.#lastSweep = now;
     for (const [key, state] of this.#keys) if (this.#keyUnused(state, now)) this.#keys.delete(key);
+  }
+
+  /**
+   * Puts a task held back by its key (or its key's rate) back at the front of its priority, after
+   * the other returned tasks submitted before it: two releases before the queue drains keep their order.
+   */
+  #returnTask(task: Task): void {
+    task.flags |= RETURNED;
+    this.#queue.insertFront(task, (ahead) => (ahead.flags & RETURNED) !== 0 && ahead.seq < task.seq);
   }
 
   /** Arms the signal listener and the queue timeout for a waiting task. */
@@ -609,8 +645,9 @@ export class ConcurrencyManager {
       // queued ahead of them (tasks held back by their key may still count as queued).
       const task = this.#queue.shift() ?? this.#admission.shift();
       if (task === undefined) break;
+      task.flags &= ~RETURNED;
       if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
-      if (task.key !== undefined && this.#perKey !== undefined && !this.#keyFree(task.key)) {
+      if (task.key !== undefined && this.#perKey !== undefined && !this.#keyOpen(task.key, task.parent)) {
         this.#keyState(task.key).waiting.push(task); // still counted as queued; keeps its place for its key
         continue;
       }
@@ -638,19 +675,24 @@ export class ConcurrencyManager {
       return;
     }
     while (!lender.lent && waiting.length > 0) {
-      const index = waiting.findIndex((t) => (t.flags & (CANCELLED | STARTED)) !== 0 || this.#keyFree(t.key) || t.key === lender.key);
-      if (index === -1) return;
-      const candidate = waiting[index] as Task;
-      if ((candidate.flags & (CANCELLED | STARTED)) === 0) {
-        const wait = this.#rateWait(candidate.key);
-        if (wait > 0) {
-          this.#wakeAfter(wait);
-          return;
-        }
+      // The first waiting child its key and the rates let start; one held back by its key's rate does
+      // not hold back a sibling of another key.
+      let soonest = Infinity;
+      const index = waiting.findIndex((t) => {
+        if ((t.flags & (CANCELLED | STARTED)) !== 0) return true;
+        if (!this.#keyOpen(t.key, t.parent ?? lender)) return false;
+        const wait = this.#rateWait(t.key);
+        if (wait > 0 && wait < soonest) soonest = wait;
+        return wait === 0;
+      });
+      if (index === -1) {
+        if (soonest !== Infinity) this.#wakeAfter(soonest);
+        return;
       }
       const [task] = waiting.splice(index, 1) as [Task];
       if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
       this.#startQueued(task, lender);
+      this.#admit();
     }
     if (waiting.every((t) => (t.flags & (CANCELLED | STARTED)) !== 0)) {
       lender.waiting = undefined;
@@ -658,28 +700,29 @@ export class ConcurrencyManager {
     }
   }
 
-  #start(fn: TaskFn, key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined, id: string | undefined, timeoutMs: number | undefined): Promise<unknown> {
+  #start(fn: TaskFn, key: string | undefined, lender: Running | undefined, caller: Running | undefined, signal: AbortSignal | undefined, id: string | undefined, timeoutMs: number | undefined): Promise<unknown> {
     // A task with a timeout settles through a Task (its caller may be answered before it ends).
     if (timeoutMs !== undefined) {
       const task = new Task(fn, 0, key, undefined, { signal, onAbort: undefined, timer: undefined, id, timeoutMs });
+      task.parent = caller;
       const promise = new Promise<unknown>((resolve) => {
         task.resolve = resolve;
       });
       this.#runQueued(task, lender);
       return promise;
     }
-    const running = this.#begin(key, lender, signal, id, undefined, undefined);
+    const running = this.#begin(key, lender, caller, signal, id, undefined, undefined);
     if (contextStorage === undefined || this.#reentrant === 'off') return this.#execute(fn, running);
     return contextStorage.run({ manager: this, running, parent: contextStorage.getStore() }, () => this.#execute(fn, running));
   }
 
   /** Counts a task as running (on its own slot, or on `lender`'s), records its start, makes its context and arms its timeout. */
-  #begin(key: string | undefined, lender: Running | undefined, signal: AbortSignal | undefined, id: string | undefined, timeoutMs: number | undefined, task: Task | undefined): Running {
+  #begin(key: string | undefined, lender: Running | undefined, caller: Running | undefined, signal: AbortSignal | undefined, id: string | undefined, timeoutMs: number | undefined, task: Task | undefined): Running {
     const now = this.#clock.now();
     let taskSignal = signal ?? neverAbortedSignal();
     const controller = timeoutMs === undefined ? undefined : new AbortController();
     if (controller !== undefined) taskSignal = controller.signal;
-    const running = new Running(lender, key, taskSignal, this.#submitter, id, now, timeoutMs);
+    const running = new Running(lender, caller !== undefined && !caller.settled ? caller : undefined, key, taskSignal, this.#submitter, id, now, timeoutMs);
     running.task = task;
     if (controller !== undefined) {
       if (signal !== undefined) {
@@ -695,18 +738,25 @@ export class ConcurrencyManager {
     if (key !== undefined && this.#ratePerKey !== undefined) {
       const state = this.#keyState(key);
       (state.window ??= new StartWindow(this.#ratePerKey)).record(now);
-      // Keys come and go (tenants): forget those whose window is empty now and then.
-      if (++this.#keyRecords % 1024 === 0) this.#pruneKeys();
+      // Keys come and go (tenants): forget those whose window is empty, every 1024 keyed starts and at
+      // most once per interval otherwise (a burst of keys is forgotten by the next start after it).
+      if (++this.#keyRecords % 1024 === 0 || now - this.#lastSweep >= this.#ratePerKey.intervalMs) this.#pruneKeys();
     }
     if (lender === undefined) this.#active++;
     else {
       lender.borrower = running;
       this.#borrowed++;
     }
-    // A child with its parent's key borrows the key's place with the slot (else it could never start).
-    if (key !== undefined && this.#perKey !== undefined && !(lender !== undefined && lender.key === key)) {
-      this.#keyState(key).active++;
-      running.keyCounted = true;
+    // A descendant of a task with its key may run on that task's key place (else it could never
+    // start while its ancestor awaits it): it takes a place of its own only when one is free.
+    if (key !== undefined && this.#perKey !== undefined) {
+      if (this.#keyFree(key) && !(lender !== undefined && lender.key === key)) {
+        this.#keyState(key).active++;
+        running.keyCounted = true;
+      } else {
+        running.keyBorrowed = true;
+        this.#keyBorrowers++;
+      }
     }
     if (this.#events.has('active')) this.#events.emit('active', { id, key });
     return running;
@@ -769,7 +819,7 @@ export class ConcurrencyManager {
   }
 
   #runQueued(task: Task, lender: Running | undefined): void {
-    const running = this.#begin(task.key, lender, task.extras?.signal, task.extras?.id, task.extras?.timeoutMs, task);
+    const running = this.#begin(task.key, lender, task.parent, task.extras?.signal, task.extras?.id, task.extras?.timeoutMs, task);
     if (contextStorage === undefined || this.#reentrant === 'off') void this.#executeQueued(task, running);
     else contextStorage.run({ manager: this, running, parent: contextStorage.getStore() }, () => void this.#executeQueued(task, running));
   }
@@ -780,7 +830,10 @@ export class ConcurrencyManager {
     running.unlink?.();
     if (running.timedOut) this.#timedOut--;
     this.#running.delete(running);
-    if (this.#events.has('next')) this.#events.emit('next', { id: running.id, key: running.key });
+    if (running.keyBorrowed) {
+      running.keyBorrowed = false;
+      this.#keyBorrowers--;
+    }
     // Its own waiting children become ordinary queued tasks (they are in the main queue already).
     if (running.waiting !== undefined) {
       for (const task of running.waiting) task.parent = undefined;
@@ -790,10 +843,16 @@ export class ConcurrencyManager {
     const lender = running.lender;
     const heir = running.borrower;
     let releaseKey = running.keyCounted;
-    if (heir !== undefined && releaseKey && heir.key === running.key && !heir.keyCounted) {
-      // The heir also takes over the key's place it was borrowing.
-      heir.keyCounted = true;
-      releaseKey = false;
+    if (releaseKey && this.#keyBorrowers > 0) {
+      // A descendant still running on this task's key place takes it over (the place is never freed
+      // while work of that key still runs on it).
+      const successor = this.#keyDescendant(running);
+      if (successor !== undefined) {
+        successor.keyBorrowed = false;
+        this.#keyBorrowers--;
+        successor.keyCounted = true;
+        releaseKey = false;
+      }
     }
     if (heir !== undefined) {
       // A parent settled while its child still runs on its slot: the child inherits the slot (or the
@@ -807,7 +866,19 @@ export class ConcurrencyManager {
       lender.borrower = undefined;
     }
     if (releaseKey) this.#releaseKey(running.key as string);
+    // Announced with the counts already freed: a listener's run() can take the slot.
+    if (this.#events.has('next')) this.#events.emit('next', { id: running.id, key: running.key });
     this.#drain();
+  }
+
+  /** A running task on `ancestor`'s key place: same key, not counted, `ancestor` in its chain of callers. */
+  #keyDescendant(ancestor: Running): Running | undefined {
+    for (const candidate of this.#running) {
+      if (!candidate.keyBorrowed || candidate.key !== ancestor.key) continue;
+      for (let r = candidate.caller; r !== undefined; r = r.caller) if (r === ancestor) return candidate;
+      if (candidate.lender === ancestor) return candidate;
+    }
+    return undefined;
   }
 
   #releaseKey(key: string): void {
@@ -817,7 +888,7 @@ export class ConcurrencyManager {
     // The key's next held-back task was dequeued before anything now in the queue: it goes first.
     for (let task = state.waiting.shift(); task !== undefined; task = state.waiting.shift()) {
       if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
-      this.#queue.unshift(task);
+      this.#returnTask(task);
       break;
     }
     if (this.#keyUnused(state, this.#ratePerKey === undefined ? 0 : this.#clock.now())) this.#keys.delete(key);
@@ -859,6 +930,8 @@ export class ConcurrencyManager {
     this.#wasEmpty = empty;
     this.#wasIdle = idle;
     if (becameEmpty) this.#events.emit('empty', {});
-    if (becameIdle) this.#events.emit('idle', {});
+    // An `empty` listener may have started work: idle only if it still is.
+    if (becameIdle && this.#isIdle()) this.#events.emit('idle', {});
+    else if (becameIdle) this.#wasIdle = false;
   }
 }

@@ -68,7 +68,9 @@ export interface ConcurrencyManagerOptions {
   readonly rate?: RateLimit;
   /**
    * The same rate limit per task `key` (a quota per tenant, per SMTP provider), on top of `rate`. A
-   * task held back by its key's rate keeps its place for that key; other keys' tasks go ahead.
+   * task held back by its key's rate keeps its place for that key; other keys' tasks go ahead. A
+   * key's window is forgotten once it has passed (swept at most once per `intervalMs`, by a start:
+   * no timer), so a million short-lived keys do not stay in memory.
    * `undefined`: keys are not rate-limited.
    * @default undefined
    */

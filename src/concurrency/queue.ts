@@ -38,6 +38,13 @@ export class LinkedQueue<N extends Linked<N>> {
     for (let node = this.shift(); node !== undefined; node = this.shift()) visit(node);
   }
 
+  /** Links `node` right after `previous` (a node of this queue). */
+  insertAfter(previous: N, node: N): void {
+    node.next = previous.next;
+    previous.next = node;
+    if (this.tail === previous) this.tail = node;
+  }
+
   /** Calls `visit` on every node, in order, leaving the queue as it is. */
   forEach(visit: (node: N) => void): void {
     for (let node = this.head; node !== undefined; node = node.next) visit(node);
@@ -103,6 +110,18 @@ export class PriorityQueue<N extends Linked<N> & { priority: number }> {
       }
       if (node !== undefined) return node;
     }
+  }
+
+  /**
+   * Puts `node` at the front of its priority, after the leading nodes for which `stayAhead` holds
+   * (walks only those).
+   */
+  insertFront(node: N, stayAhead: (ahead: N) => boolean): void {
+    const level = this.#level(node.priority);
+    let previous: N | undefined;
+    for (let current = level.head; current !== undefined && stayAhead(current); current = current.next) previous = current;
+    if (previous === undefined) level.unshift(node);
+    else level.insertAfter(previous, node);
   }
 
   /** Calls `visit` on every node, highest priority first, FIFO within a priority, leaving the queue as it is. */

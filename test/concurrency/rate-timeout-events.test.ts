@@ -410,3 +410,134 @@ describe('events: found by the p-queue parity port', () => {
     expect(seen).toEqual(['completed x after 20', 'error y after 20']);
   });
 });
+
+describe('found by the adversarial pass on the scheduler additions', () => {
+  it('a grandchild with its grandparent key runs on that key place instead of deadlocking', async () => {
+    const manager = new ConcurrencyManager({ concurrency: Infinity, concurrencyPerKey: 1 });
+    let done = false;
+    const top = manager.run(
+      async ({ run }) => {
+        await run(async ({ run: nested }) => {
+          await nested(() => 'grandchild', { key: 'a' });
+        }, { key: 'c' });
+        done = true;
+      },
+      { key: 'a' },
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    await top;
+    expect(done).toBe(true);
+    expect(manager.status()).toMatchObject({ active: 0, queued: 0 });
+    // The key's place is still one: an unrelated task of key a waits for the family to finish.
+    const order: string[] = [];
+    const family = manager.run(async ({ run }) => {
+      order.push('parent');
+      await run(async () => {
+        order.push('child');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }, { key: 'a' });
+    }, { key: 'a' });
+    const stranger = manager.run(() => order.push('stranger'), { key: 'a' });
+    await vi.advanceTimersByTimeAsync(50);
+    await Promise.all([family, stranger]);
+    expect(order).toEqual(['parent', 'child', 'stranger']);
+  });
+
+  it('a nested child held back by its key rate does not hold back a sibling of another key', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, ratePerKey: { limit: 1, intervalMs: 1000 } });
+    const starts: Array<[string, number]> = [];
+    const parent = manager.run(async ({ run }) => {
+      const a1 = run(async () => {
+        starts.push(['a1', Date.now()]);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }, { key: 'a' });
+      const a2 = run(() => starts.push(['a2', Date.now()]), { key: 'a' });
+      const b = run(() => starts.push(['b', Date.now()]), { key: 'b' });
+      await Promise.all([a1, a2, b]);
+    });
+    await vi.advanceTimersByTimeAsync(2000);
+    await parent;
+    expect(starts).toEqual([['a1', 0], ['b', 10], ['a2', 1000]]);
+  });
+
+  it('idle is not announced when an empty listener started work; it comes once the work is done', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, paused: true });
+    const log: string[] = [];
+    let once = true;
+    manager.on('empty', () => {
+      log.push('empty');
+      if (once) {
+        once = false;
+        manager.resume();
+        void manager.run(() => new Promise((resolve) => setTimeout(resolve, 10)));
+      }
+    });
+    manager.on('idle', () => log.push(`idle active=${manager.status().active}`));
+    manager.run(() => 1).catch(() => undefined);
+    manager.clear();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(log).toEqual(['empty', 'idle active=0']);
+  });
+
+  it('tasks held back by their key keep their order when several key places free up before the queue drains', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 10, concurrencyPerKey: 2 });
+    const order: string[] = [];
+    const gates: Array<() => void> = [];
+    const hold = (): Promise<void> => new Promise((resolve) => gates.push(resolve));
+    void manager.run(hold, { key: 'k' });
+    void manager.run(hold, { key: 'k' });
+    const all = ['X', 'Y', 'Z'].map((name) => manager.run(() => order.push(name), { key: 'k' }));
+    await settle();
+    manager.pause();
+    gates[0]?.();
+    await settle();
+    gates[1]?.();
+    await settle();
+    manager.resume();
+    await Promise.all(all);
+    expect(order).toEqual(['X', 'Y', 'Z']);
+  });
+
+  it('a caller waiting for room (whenQueueFull: wait) is never overtaken by a later caller', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, maxQueued: 1, whenQueueFull: 'wait' });
+    const order: string[] = [];
+    let release!: () => void;
+    const parent = manager.run(async ({ run }) => {
+      await Promise.all([run(() => new Promise((resolve) => setTimeout(resolve, 10))), run(() => new Promise((resolve) => setTimeout(resolve, 10)))]);
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await settle();
+    const first = manager.run(() => order.push('first'));
+    await vi.advanceTimersByTimeAsync(10);
+    const second = manager.run(() => order.push('second'));
+    await vi.advanceTimersByTimeAsync(10);
+    release();
+    await Promise.all([parent, first, second]);
+    expect(order).toEqual(['first', 'second']);
+  });
+
+  it('add is announced only for accepted tasks, once they can be found; next once the slot is free', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, maxQueued: 0 });
+    const added: Array<string | undefined> = [];
+    const moved: boolean[] = [];
+    manager.on('add', (e) => {
+      added.push(e.id);
+      if (e.id === 'queued') moved.push(manager.setPriority('queued', 5));
+    });
+    const seen: Array<[number, number]> = [];
+    manager.on('next', () => seen.push([manager.running().length, manager.status().active]));
+    const gate = deferred<void>();
+    const running = manager.run(() => gate.promise, { id: 'running' });
+    await expect(manager.run(() => 1, { id: 'refused' })).rejects.toThrow('Queue is full');
+    gate.resolve();
+    await running;
+    expect(added).toEqual(['running']);
+    expect(seen).toEqual([[0, 0]]);
+    const roomy = new ConcurrencyManager({ concurrency: 1, paused: true });
+    roomy.on('add', (e) => moved.push(roomy.setPriority(e.id as string, 5)));
+    const queued = roomy.run(() => 'ok', { id: 'queued' });
+    roomy.resume();
+    await expect(queued).resolves.toBe('ok');
+    expect(moved).toEqual([true]);
+  });
+});
