@@ -27,6 +27,9 @@ beforeAll(() => {
   // sharp is the user's own (optional peer) dependency: link the one this repo installed.
   symlinkSync(join(root, 'node_modules', 'sharp'), join(consumer, 'node_modules', 'sharp'));
   symlinkSync(join(root, 'node_modules', '@img'), join(consumer, 'node_modules', '@img'));
+  // bullmq too (bulwark/bullmq imports it; bulwark/postgres imports nothing: the pool is passed in).
+  // Its own dependencies resolve from the link's real path.
+  symlinkSync(join(root, 'node_modules', 'bullmq'), join(consumer, 'node_modules', 'bullmq'));
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
 }, 180_000);
 
@@ -53,7 +56,7 @@ describe('the packed package', () => {
        const m = new ConcurrencyManager({ concurrency: 2 });
        m.run(() => 21 * 2).then((v) => console.log(v, JSON.stringify(m.status()), new RetryExhaustedError({ attempts: 1, errors: [1], elapsedMs: 0, reason: 'max-attempts', verdict: { retriable: true, reason: 'r' } }).code));`,
     );
-    expect(out).toBe('42 {"active":0,"queued":0,"concurrency":2,"borrowed":0} ERR_BULWARK_RETRY_EXHAUSTED');
+    expect(out).toBe('42 {"active":0,"queued":0,"concurrency":2,"borrowed":0,"timedOut":0} ERR_BULWARK_RETRY_EXHAUSTED');
   });
 
   it('loads bulwark/thumbnails both ways', () => {
@@ -64,6 +67,12 @@ describe('the packed package', () => {
   it('loads bulwark/email and bulwark/queue both ways', () => {
     expect(node('sub.mjs', `import { createMailSender } from 'bulwark/email'; import { QueueProcessor, MemoryJobSource } from 'bulwark/queue'; console.log(typeof createMailSender, typeof QueueProcessor, typeof MemoryJobSource);`)).toBe('function function function');
     expect(node('sub.cjs', `const { createMailSender } = require('bulwark/email'); const { QueueProcessor } = require('bulwark/queue'); console.log(typeof createMailSender, typeof QueueProcessor);`)).toBe('function function');
+  });
+
+  it('loads bulwark/postgres and bulwark/bullmq both ways, neither reaching sharp', () => {
+    const probe = `console.log(typeof p.PostgresRepository, typeof p.postgresSchema, typeof b.classifiedProcessor, typeof b.bulwarkBackoff, Object.keys(r.cache).some((k) => k.includes('sharp')));`;
+    expect(node('pgb.mjs', `import * as p from 'bulwark/postgres'; import * as b from 'bulwark/bullmq'; import { createRequire } from 'node:module'; const r = createRequire(import.meta.url); ${probe}`)).toBe('function function function function false');
+    expect(node('pgb.cjs', `const p = require('bulwark/postgres'); const b = require('bulwark/bullmq'); const r = require; ${probe}`)).toBe('function function function function false');
   });
 
   it('does not load sharp when only the core is imported', () => {
