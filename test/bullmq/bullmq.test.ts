@@ -167,6 +167,7 @@ describe.skipIf(!redisAvailable)('on a real Redis', () => {
     beforeAll(async () => {
       postgres = await startPostgres();
       pool = new pg.Pool({ connectionString: postgres.url, max: 4 });
+      pool.on('error', () => undefined);
       for (const statement of postgresSchema()) await pool.query(statement);
       root = mkdtempSync(join(tmpdir(), 'bulwark-kill-'));
       childScript = resolve(here, '../../.tmp/bullmq-worker-child.mjs');

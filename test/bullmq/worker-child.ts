@@ -10,6 +10,7 @@ import { FileSystemStorage, ThumbnailManager, type ThumbnailStorage } from '../.
 
 const [redisPort, databaseUrl, root, queueName] = process.argv.slice(2) as [string, string, string, string];
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+pool.on('error', () => undefined);
 const files = new FileSystemStorage({ root });
 const slow: ThumbnailStorage = {
   get: (key) => files.get(key),
