@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ['limiter', 'limiter-shallow', 'queued-memory', 'rate', 'circuit', 'retry', 'batch', 'backoff', 'host', 'queue', 'thumbnails', 'thumbnails-threadpool', 'bundle'];
+const all = ['limiter', 'limiter-shallow', 'queued-memory', 'rate', 'circuit', 'retry', 'batch', 'backoff', 'host', 'queue', 'thumbnails', 'thumbnails-threadpool', 'distributed', 'bundle'];
 /** Benchmarks that are another one's file run in another mode. */
 const variants = { 'thumbnails-threadpool': ['thumbnails.mjs', ['--threadpool'], {}], 'limiter-shallow': ['limiter.mjs', [], { BENCH_LIMITER_MODE: 'shallow' }] };
 const quick = process.argv.includes('--quick');
