@@ -15,8 +15,13 @@ import { BatchProcessor } from 'bulwark';
 import { enqueueThumbnails, thumbnailBatchReport, thumbnailProcessor } from 'bulwark/bullmq';
 import { postgresSchema } from 'bulwark/postgres';
 import { encodeSample, makeSample } from '../demo/synthetic.mjs';
-import { startPostgres, startRedis } from '../scripts/servers.mjs';
+import { findPostgres, findRedis, startPostgres, startRedis } from '../scripts/servers.mjs';
 import { emit } from './lib.mjs';
+
+if (findPostgres() === undefined || findRedis() === undefined) {
+  emit('Thumbnails through BullMQ workers', [], { skipped: 'needs PostgreSQL and redis-server (apt-get install postgresql redis-server)' });
+  process.exit(0);
+}
 
 const COUNT = Number(process.env.BENCH_IMAGES ?? 230);
 const NOOP_JOBS = Number(process.env.BENCH_JOBS ?? 5000);
