@@ -79,7 +79,7 @@ try {
     const start = performance.now();
     const report = await processor.process(items, (id) => noop.generate(id));
     const ms = performance.now() - start;
-    overhead.push({ path: 'in-process BatchProcessor (concurrency 5)', jobs: report.succeeded.length, usPerJob: +((ms * 1000) / NOOP_JOBS).toFixed(1) });
+    overhead.push({ path: 'in-process BatchProcessor (concurrency 5)', jobs: typeof report.succeeded === 'number' ? report.succeeded : report.succeeded.length, usPerJob: +((ms * 1000) / NOOP_JOBS).toFixed(1) });
   }
   {
     const name = 'bench-noop';

@@ -73,20 +73,19 @@ class Running implements TaskContext {
   settled = false;
   /** Past its `timeoutMs`: its caller has the `TaskTimeoutError`; its slot is held until it settles. */
   timedOut = false;
-  /** The timeout's timer and the caller-signal link, while they are armed. */
-  timer: Timer | undefined = undefined;
-  unlink: (() => void) | undefined = undefined;
-  /** Settles the caller's promise (a task that needs it: queued, timed or observed). */
-  task: Task | undefined = undefined;
   /** Whether this task holds one of its key's places (a child borrowing its parent's key does not). */
   keyCounted = false;
+  /** Runs on a key place of an ancestor with the same key (not counted for its key). */
+  keyBorrowed = false;
   /** The nested run borrowing this task's slot now (one at a time per slot). */
   borrower: Running | undefined = undefined;
   /** Nested runs waiting to borrow this task's slot (they also wait in the main queue for a free one). */
   waiting: Task[] | undefined = undefined;
-
-  /** Runs on a key place of an ancestor with the same key (not counted for its key). */
-  keyBorrowed = false;
+  /** The manager's list of running tasks, in start order (intrusive: no hashing per task). */
+  previous: Running | undefined = undefined;
+  next: Running | undefined = undefined;
+  /** Only for a task with a timeout: its timer, the caller-signal link, and the `Task` that settles its caller. */
+  timing: Timing | undefined = undefined;
 
   constructor(
     /** The task whose slot this one borrows; `undefined` when it owns a slot. */
@@ -114,6 +113,13 @@ class Running implements TaskContext {
 }
 
 function noop(): void {}
+
+/** What a task with a timeout needs beyond the common ones. */
+interface Timing {
+  timer: Timer | undefined;
+  unlink: (() => void) | undefined;
+  readonly task: Task | undefined;
+}
 
 interface KeyState {
   active: number;
@@ -197,7 +203,9 @@ export class ConcurrencyManager {
   #keyBorrowers = 0;
   /** When the per-key windows were last swept (`ratePerKey`). */
   #lastSweep = 0;
-  readonly #running = new Set<Running>();
+  /** Running tasks, oldest first (an intrusive list through `Running.previous` / `next`). */
+  #first: Running | undefined;
+  #last: Running | undefined;
   readonly #events: Emitter<ConcurrencyEvents>;
   /** Whether `empty` / `idle` held at the last notification (events fire on the change). */
   #wasEmpty = true;
@@ -259,7 +267,9 @@ export class ConcurrencyManager {
 
   /** A snapshot of the running tasks, in start order. */
   running(): RunningTask[] {
-    return [...this.#running].map((r) => ({ id: r.id, key: r.key, startedAt: r.startedAt, timeoutMs: r.timeoutMs, timedOut: r.timedOut, borrowed: r.lender !== undefined }));
+    const list: RunningTask[] = [];
+    for (let r = this.#first; r !== undefined; r = r.next) list.push({ id: r.id, key: r.key, startedAt: r.startedAt, timeoutMs: r.timeoutMs, timedOut: r.timedOut, borrowed: r.lender !== undefined });
+    return list;
   }
 
   /**
@@ -719,37 +729,50 @@ export class ConcurrencyManager {
   /** Counts a task as running (on its own slot, or on `lender`'s), records its start, makes its context and arms its timeout. */
   #begin(key: string | undefined, lender: Running | undefined, caller: Running | undefined, signal: AbortSignal | undefined, id: string | undefined, timeoutMs: number | undefined, task: Task | undefined): Running {
     const now = this.#clock.now();
-    let taskSignal = signal ?? neverAbortedSignal();
     const controller = timeoutMs === undefined ? undefined : new AbortController();
-    if (controller !== undefined) taskSignal = controller.signal;
-    const running = new Running(lender, caller !== undefined && !caller.settled ? caller : undefined, key, taskSignal, this.#submitter, id, now, timeoutMs);
-    running.task = task;
-    if (controller !== undefined) {
-      if (signal !== undefined) {
-        const onAbort = (): void => controller.abort(abortReason(signal));
-        signal.addEventListener('abort', onAbort, { once: true });
-        running.unlink = () => signal.removeEventListener('abort', onAbort);
-      }
-      running.timer = startTimer(this.#clock, timeoutMs as number, () => this.#expire(running, controller));
-    }
-    this.#running.add(running);
+    const running = new Running(lender, caller !== undefined && !caller.settled ? caller : undefined, key, controller?.signal ?? signal ?? neverAbortedSignal(), this.#submitter, id, now, timeoutMs);
+    if (controller !== undefined) this.#arm(running, controller, signal, task);
+    const last = this.#last;
+    running.previous = last;
+    if (last === undefined) this.#first = running;
+    else last.next = running;
+    this.#last = running;
     this.#wasIdle = false;
-    this.#rate?.record(now);
-    if (key !== undefined && this.#ratePerKey !== undefined) {
+    if (this.#rate !== undefined) this.#rate.record(now);
+    if (lender === undefined) this.#active++;
+    else {
+      lender.borrower = running;
+      this.#borrowed++;
+    }
+    if (key !== undefined) this.#beginKey(running, key, lender, now);
+    if (this.#events.has('active')) this.#events.emit('active', { id, key });
+    return running;
+  }
+
+  /** Arms a task's timeout: its signal aborts at `timeoutMs` (and when the caller's does). */
+  #arm(running: Running, controller: AbortController, signal: AbortSignal | undefined, task: Task | undefined): void {
+    const timing: Timing = { timer: undefined, unlink: undefined, task };
+    running.timing = timing;
+    if (signal !== undefined) {
+      const onAbort = (): void => controller.abort(abortReason(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      timing.unlink = () => signal.removeEventListener('abort', onAbort);
+    }
+    timing.timer = startTimer(this.#clock, running.timeoutMs as number, () => this.#expire(running, controller));
+  }
+
+  /** A keyed task's share of its key: the per-key rate window, and a key place (its own, or an ancestor's). */
+  #beginKey(running: Running, key: string, lender: Running | undefined, now: number): void {
+    if (this.#ratePerKey !== undefined) {
       const state = this.#keyState(key);
       (state.window ??= new StartWindow(this.#ratePerKey)).record(now);
       // Keys come and go (tenants): forget those whose window is empty, every 1024 keyed starts and at
       // most once per interval otherwise (a burst of keys is forgotten by the next start after it).
       if (++this.#keyRecords % 1024 === 0 || now - this.#lastSweep >= this.#ratePerKey.intervalMs) this.#pruneKeys();
     }
-    if (lender === undefined) this.#active++;
-    else {
-      lender.borrower = running;
-      this.#borrowed++;
-    }
     // A descendant of a task with its key may run on that task's key place (else it could never
     // start while its ancestor awaits it): it takes a place of its own only when one is free.
-    if (key !== undefined && this.#perKey !== undefined) {
+    if (this.#perKey !== undefined) {
       if (this.#keyFree(key) && !(lender !== undefined && lender.key === key)) {
         this.#keyState(key).active++;
         running.keyCounted = true;
@@ -758,19 +781,17 @@ export class ConcurrencyManager {
         this.#keyBorrowers++;
       }
     }
-    if (this.#events.has('active')) this.#events.emit('active', { id, key });
-    return running;
   }
 
   /** A task ran past its `timeoutMs`: its signal aborts and its caller gets the `TaskTimeoutError` now; its slot is freed when it settles. */
   #expire(running: Running, controller: AbortController): void {
-    running.timer = undefined;
+    if (running.timing !== undefined) running.timing.timer = undefined;
     if (running.settled || running.timedOut) return;
     running.timedOut = true;
     this.#timedOut++;
     const error = new TaskTimeoutError(running.timeoutMs as number, running.id);
     controller.abort(error);
-    running.task?.reject(error);
+    running.timing?.task?.reject(error);
     if (this.#events.has('error')) this.#events.emit('error', { id: running.id, key: running.key, error, durationMs: this.#clock.now() - running.startedAt });
   }
 
@@ -802,8 +823,10 @@ export class ConcurrencyManager {
     }
     try {
       if (!running.timedOut) {
-        running.timer?.cancel();
-        running.timer = undefined;
+        if (running.timing !== undefined) {
+          running.timing.timer?.cancel();
+          running.timing.timer = undefined;
+        }
         if (ok) task.resolve(outcome);
         else task.reject(outcome);
         const type = ok ? 'completed' : 'error';
@@ -826,10 +849,19 @@ export class ConcurrencyManager {
 
   #release(running: Running): void {
     running.settled = true;
-    running.timer?.cancel();
-    running.unlink?.();
+    const timing = running.timing;
+    if (timing !== undefined) {
+      timing.timer?.cancel();
+      timing.unlink?.();
+    }
     if (running.timedOut) this.#timedOut--;
-    this.#running.delete(running);
+    const { previous, next } = running;
+    if (previous === undefined) this.#first = next;
+    else previous.next = next;
+    if (next === undefined) this.#last = previous;
+    else next.previous = previous;
+    running.previous = undefined;
+    running.next = undefined;
     if (running.keyBorrowed) {
       running.keyBorrowed = false;
       this.#keyBorrowers--;
@@ -873,7 +905,7 @@ export class ConcurrencyManager {
 
   /** A running task on `ancestor`'s key place: same key, not counted, `ancestor` in its chain of callers. */
   #keyDescendant(ancestor: Running): Running | undefined {
-    for (const candidate of this.#running) {
+    for (let candidate = this.#first; candidate !== undefined; candidate = candidate.next) {
       if (!candidate.keyBorrowed || candidate.key !== ancestor.key) continue;
       for (let r = candidate.caller; r !== undefined; r = r.caller) if (r === ancestor) return candidate;
       if (candidate.lender === ancestor) return candidate;
