@@ -63,9 +63,15 @@ export interface ThumbnailBatchReport {
   readonly done: boolean;
 }
 
-/** The BullMQ job id of a batch's thumbnail: stable, so enqueueing the same batch twice adds nothing. */
+/** `encodeURIComponent`, dots included: the dot separates the batch from the id. */
+const part = (value: string): string => encodeURIComponent(value).replace(/\./g, '%2E');
+
+/**
+ * The BullMQ job id of a batch's thumbnail: stable, so enqueueing the same batch twice adds nothing;
+ * unambiguous (batch `a.b` with id `c` and batch `a` with id `b.c` differ), and never containing `:`.
+ */
 export function thumbnailJobId(batchId: string, id: string): string {
-  return `${encodeURIComponent(batchId)}.${encodeURIComponent(id)}`;
+  return `${part(batchId)}.${part(id)}`;
 }
 
 /**

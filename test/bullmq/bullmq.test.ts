@@ -12,7 +12,7 @@ import pg from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError, RetryExhaustedError } from '../../src/index.js';
-import { bulwarkBackoff, classifiedProcessor, enqueueThumbnails, thumbnailBatchReport, thumbnailProcessor, type ThumbnailJobData, type ThumbnailJobResult } from '../../src/bullmq/index.js';
+import { bulwarkBackoff, classifiedProcessor, enqueueThumbnails, thumbnailBatchReport, thumbnailJobId, thumbnailProcessor, type ThumbnailJobData, type ThumbnailJobResult } from '../../src/bullmq/index.js';
 import { postgresSchema } from '../../src/postgres/index.js';
 import { MemoryRepository, MemoryStorage, ThumbnailManager } from '../../src/thumbnails/index.js';
 import { solid } from '../helpers/images.js';
@@ -235,5 +235,13 @@ describe.skipIf(!redisAvailable)('on a real Redis', () => {
       const written = readdirSync(join(root, 'thumbnails', 'kill'));
       expect(written.sort()).toEqual(rows.map((row) => `${row.id}.png`).sort());
     }, 120_000);
+  });
+});
+
+describe('thumbnailJobId', () => {
+  it('is unambiguous between batches and ids containing dots, and never contains a colon', () => {
+    expect(thumbnailJobId('a.b', 'c')).not.toBe(thumbnailJobId('a', 'b.c'));
+    expect(thumbnailJobId('batch', 'img:1')).not.toContain(':');
+    expect(thumbnailJobId('b', 'x')).toBe('b.x');
   });
 });
