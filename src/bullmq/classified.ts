@@ -35,6 +35,12 @@ export function judge(error: unknown, classifier: ErrorClassifier, unknown: Verd
   return { verdict: verdict ?? unknown, error };
 }
 
+/**
+ * @internal The verdict on each error a classified processor threw, kept beside the error (a frozen
+ * error cannot carry the `bulwark` property): `thumbnailProcessor` reads it to record the failure.
+ */
+export const verdicts = new WeakMap<object, JobVerdict>();
+
 function codeOf(error: unknown): string | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
@@ -89,11 +95,16 @@ export function classifiedProcessor<D, R, N extends string = string>(
       const { verdict, error } = judge(thrown, classifier, unknown);
       const detail: JobVerdict = { retriable: verdict.retriable, reason: verdict.reason, code: codeOf(error) };
       if (verdict.retriable) {
-        if (typeof error === 'object' && error !== null && Object.isExtensible(error)) Object.assign(error, { bulwark: detail });
+        if (typeof error === 'object' && error !== null) {
+          verdicts.set(error, detail);
+          if (Object.isExtensible(error)) Object.assign(error, { bulwark: detail });
+        }
         throw error;
       }
       const message = error instanceof Error ? error.message : String(error);
-      throw Object.assign(new UnrecoverableError(message), { cause: error, code: detail.code, bulwark: detail });
+      const unrecoverable = Object.assign(new UnrecoverableError(message), { cause: error, code: detail.code, bulwark: detail });
+      verdicts.set(unrecoverable, detail);
+      throw unrecoverable;
     }
   };
 }

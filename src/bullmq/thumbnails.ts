@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { classifiedProcessor, type ClassifiedProcessorOptions, type JobVerdict } from './classified.js';
+import { classifiedProcessor, verdicts, type ClassifiedProcessorOptions, type JobVerdict } from './classified.js';
 
 /** What a thumbnail job carries. */
 export interface ThumbnailJobData {
@@ -150,7 +150,7 @@ export function thumbnailProcessor(generator: ThumbnailGenerator, options: Class
     try {
       return await process(job, token, signal);
     } catch (error) {
-      const verdict = (error as { bulwark?: JobVerdict }).bulwark;
+      const verdict = typeof error === 'object' && error !== null ? verdicts.get(error) : undefined;
       const attempts = job.opts.attempts ?? 1;
       const final = verdict !== undefined && (!verdict.retriable || job.attemptsMade + 1 >= attempts);
       if (final) await job.updateData({ ...job.data, failure: { ...verdict, message: error instanceof Error ? error.message : String(error) } }).catch(() => undefined);

@@ -157,6 +157,18 @@ describe.skipIf(!redisAvailable)('on a real Redis', () => {
     expect(await queue.getJobCountByTypes('waiting', 'active', 'delayed')).toBe(0);
   }, 30_000);
 
+  it('a transient failure that outlasts the attempts is reported with its code, even from a frozen error', async () => {
+    const generator = { generate: () => Promise.reject(Object.freeze(coded('ECONNRESET', 'socket hang up'))) };
+    const { queue } = open<ThumbnailJobData, ThumbnailJobResult>(queueName(), thumbnailProcessor(generator));
+    const batch = await enqueueThumbnails(queue, ['x'], { attempts: 2 });
+    let report = await thumbnailBatchReport(queue, batch);
+    for (let i = 0; i < 200 && !report.done; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      report = await thumbnailBatchReport(queue, batch);
+    }
+    expect(report.failed).toEqual([{ id: 'x', code: 'ECONNRESET', reason: 'network ECONNRESET', message: 'socket hang up', attempts: 2 }]);
+  }, 30_000);
+
   describe.skipIf(findPostgres() === undefined)('kill a worker', () => {
     let postgres: PostgresServer;
     let pool: pg.Pool;
