@@ -9,7 +9,10 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
-import { MemoryRepository, MemoryStorage, ThumbnailManager } from 'bulwark/thumbnails';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSystemStorage, MemoryRepository, MemoryStorage, ThumbnailManager } from 'bulwark/thumbnails';
 import { encodeSample, makeSample } from '../demo/synthetic.mjs';
 import { emit, now } from './lib.mjs';
 
@@ -18,11 +21,11 @@ const SIZE = 1024;
 const BOX = 300;
 const mode = process.argv[2];
 
-async function makeInputs() {
+async function makeInputs(format = 'png') {
   const inputs = [];
   for (let i = 0; i < COUNT; i++) {
     const sample = makeSample(i, SIZE);
-    inputs.push({ id: `seg-${i}`, data: (await encodeSample(i, sample, 'png')).data, polygons: sample.polygons });
+    inputs.push({ id: `seg-${i}`, format, data: (await encodeSample(i, sample, format)).data, polygons: sample.polygons });
   }
   return inputs;
 }
@@ -36,12 +39,30 @@ function naiveSvg(polygons, width, height, s, stroke) {
 }
 
 const variants = {
+  'bulwark ThumbnailManager + FileSystemStorage': async (inputs, concurrency) => {
+    const root = mkdtempSync(join(tmpdir(), 'bulwark-bench-thumbs-'));
+    try {
+      const storage = new FileSystemStorage({ root });
+      const repository = new MemoryRepository();
+      for (const input of inputs) {
+        await storage.put(`images/${input.id}.${input.format}`, input.data, { contentType: `image/${input.format}` });
+        repository.add({ id: input.id, projectId: 'bench', imageKey: `images/${input.id}.${input.format}`, polygons: input.polygons });
+      }
+      const manager = new ThumbnailManager({ storage, repository, format: 'webp', concurrency });
+      const start = now();
+      const report = await manager.generateMany(inputs.map((i) => i.id));
+      if (report.succeeded !== inputs.length) throw new Error(`bulwark lost ${inputs.length - report.succeeded}`);
+      return now() - start;
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
   'bulwark ThumbnailManager': async (inputs, concurrency) => {
     const storage = new MemoryStorage();
     const repository = new MemoryRepository();
     for (const input of inputs) {
-      await storage.put(`images/${input.id}.png`, input.data, { contentType: 'image/png' });
-      repository.add({ id: input.id, projectId: 'bench', imageKey: `images/${input.id}.png`, polygons: input.polygons });
+      await storage.put(`images/${input.id}.${input.format}`, input.data, { contentType: `image/${input.format}` });
+      repository.add({ id: input.id, projectId: 'bench', imageKey: `images/${input.id}.${input.format}`, polygons: input.polygons });
     }
     const manager = new ThumbnailManager({ storage, repository, format: 'webp', concurrency });
     const start = now();
@@ -107,14 +128,16 @@ if (mode === '--child') {
   }
   emit(`bulwark thumbnails by UV_THREADPOOL_SIZE and concurrency (${COUNT} images)`, rows);
 } else {
-  const inputs = await makeInputs();
-  for (const name of Object.keys(variants)) await variants[name](inputs.slice(0, 10), 2); // warm-up
-  const rows = [];
-  for (const concurrency of [1, 2, 5]) {
-    const results = {};
-    for (const name of Object.keys(variants)) results[name] = await measure(name, inputs, concurrency);
-    const floor = results['bare resize, no overlay (floor)'].imagesPerSecond;
-    for (const [name, r] of Object.entries(results)) rows.push({ concurrency, name, ...r, ratioVsBareResize: +(r.imagesPerSecond / floor).toFixed(2) });
+  for (const format of ['png', 'jpeg']) {
+    const inputs = await makeInputs(format);
+    for (const name of Object.keys(variants)) await variants[name](inputs.slice(0, 10), 2); // warm-up
+    const rows = [];
+    for (const concurrency of [1, 2, 5]) {
+      const results = {};
+      for (const name of Object.keys(variants)) results[name] = await measure(name, inputs, concurrency);
+      const floor = results['bare resize, no overlay (floor)'].imagesPerSecond;
+      for (const [name, r] of Object.entries(results)) rows.push({ concurrency, name, ...r, ratioVsBareResize: +(r.imagesPerSecond / floor).toFixed(2) });
+    }
+    emit(`Thumbnails (${COUNT} × ${SIZE}² ${format.toUpperCase()}, ~20 polygons each → ${BOX} px WebP)`, rows, { goal: 'bulwark >= 0.9x bare resize (issue #13)', sharpConcurrency: sharp.concurrency(), uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' });
   }
-  emit(`Thumbnails (${COUNT} × ${SIZE}² PNG, ~20 polygons each → ${BOX} px WebP)`, rows, { goal: 'bulwark >= 0.9x bare resize (issue #13)', sharpConcurrency: sharp.concurrency(), uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' });
 }
