@@ -91,7 +91,9 @@ export function classifiedProcessor<D, R, N extends string = string>(
   return async (job, token, signal) => {
     try {
       return await processor(job, token, signal);
-    } catch (thrown) {
+    } catch (caught) {
+      // BullMQ records `error.message`: a thrown string or number becomes an Error carrying it.
+      const thrown = typeof caught === 'object' && caught !== null ? caught : Object.assign(new Error(String(caught)), { cause: caught });
       const { verdict, error } = judge(thrown, classifier, unknown);
       const detail: JobVerdict = { retriable: verdict.retriable, reason: verdict.reason, code: codeOf(error) };
       if (verdict.retriable) {
@@ -115,7 +117,7 @@ export interface BulwarkBackoffOptions {
   readonly initialDelayMs?: number;
   /** Growth per retry. Minimum: `1`. @default 2 */
   readonly factor?: number;
-  /** The longest computed wait, in milliseconds. @default 30000 */
+  /** The longest computed wait, in milliseconds. @default 30000 (or `initialDelayMs` if larger) */
   readonly maxDelayMs?: number;
   /** `none`, `full`, `equal` or `decorrelated`. @default 'equal' */
   readonly jitter?: JitterStrategy;
@@ -142,7 +144,7 @@ export interface BulwarkBackoffOptions {
 export function bulwarkBackoff(options: BulwarkBackoffOptions = {}): BackoffStrategy {
   const initial = number('initialDelayMs', options.initialDelayMs ?? 1000, 0, Number.MAX_SAFE_INTEGER);
   const factor = number('factor', options.factor ?? 2, 1, 1000);
-  const max = number('maxDelayMs', options.maxDelayMs ?? 30_000, initial, Number.MAX_SAFE_INTEGER);
+  const max = number('maxDelayMs', options.maxDelayMs ?? Math.max(30_000, initial), initial, Number.MAX_SAFE_INTEGER);
   const jitter = oneOf('jitter', options.jitter ?? 'equal', JITTER_STRATEGIES);
   const maxRetryAfter = integer('maxRetryAfterMs', options.maxRetryAfterMs ?? 300_000, 0);
   const classifier = optionalFunction('classifier', options.classifier) ?? defaultClassifier;

@@ -64,14 +64,20 @@ export interface ThumbnailBatchReport {
 }
 
 /** `encodeURIComponent`, dots included: the dot separates the batch from the id. */
-const part = (value: string): string => encodeURIComponent(value).replace(/\./g, '%2E');
+function part(value: string, name: string): string {
+  try {
+    return encodeURIComponent(value).replace(/\./g, '%2E');
+  } catch {
+    throw new InvalidOptionError(name, 'a well-formed string (no lone surrogate)', value);
+  }
+}
 
 /**
  * The BullMQ job id of a batch's thumbnail: stable, so enqueueing the same batch twice adds nothing;
  * unambiguous (batch `a.b` with id `c` and batch `a` with id `b.c` differ), and never containing `:`.
  */
 export function thumbnailJobId(batchId: string, id: string): string {
-  return `${part(batchId)}.${part(id)}`;
+  return `${part(batchId, 'batchId')}.${part(id, 'id')}`;
 }
 
 /**
@@ -88,11 +94,12 @@ export async function enqueueThumbnails(queue: Queue<ThumbnailJobData, Thumbnail
   const attempts = options.attempts ?? 5;
   if (!Number.isInteger(attempts) || attempts < 1) throw new InvalidOptionError('attempts', 'an integer >= 1', attempts);
   const unique = [...new Set(ids)];
+  const jobIds = unique.map((id) => thumbnailJobId(batchId, id)); // validates every id before anything is added
   await queue.addBulk(
-    unique.map((id) => ({
+    unique.map((id, index) => ({
       name: 'thumbnail',
       data: { id, batchId },
-      opts: { ...options.jobOptions, jobId: thumbnailJobId(batchId, id), attempts, backoff: { type: 'bulwark' } },
+      opts: { ...options.jobOptions, jobId: jobIds[index] as string, attempts, backoff: { type: 'bulwark' } },
     })),
   );
   return { batchId, ids: unique };
@@ -106,8 +113,12 @@ export async function enqueueThumbnails(queue: Queue<ThumbnailJobData, Thumbnail
 export async function thumbnailBatchReport(queue: Queue<ThumbnailJobData, ThumbnailJobResult>, batch: ThumbnailBatch): Promise<ThumbnailBatchReport> {
   const rows = await Promise.all(
     batch.ids.map(async (id) => {
-      const job = (await queue.getJob(thumbnailJobId(batch.batchId, id))) as Job<ThumbnailJobData, ThumbnailJobResult> | undefined;
-      return { id, job, state: job === undefined ? 'missing' : await job.getState() };
+      const jobId = thumbnailJobId(batch.batchId, id);
+      // The state first, then the job: a finished job's data read after its state is final (read the
+      // other way round, a job finishing in between would report its previous attempt).
+      const state = await queue.getJobState(jobId);
+      const job = (await queue.getJob(jobId)) as Job<ThumbnailJobData, ThumbnailJobResult> | undefined;
+      return { id, job, state: job === undefined ? 'missing' : state };
     }),
   );
   const succeeded: string[] = [];
@@ -127,8 +138,10 @@ export async function thumbnailBatchReport(queue: Queue<ThumbnailJobData, Thumbn
 /**
  * The BullMQ processor of thumbnail jobs: `generator.generate(id)` with the job's signal, driven by
  * bulwark's classifiers (see `classifiedProcessor`): bad input fails the job at once, transient faults
- * go back to BullMQ for another attempt with bulwark's backoff. A job that fails for good records
- * bulwark's verdict in its data (`failure`) for the batch report.
+ * go back to BullMQ for another attempt with bulwark's backoff. Every failed attempt records
+ * bulwark's verdict in the job's data (`failure`): whichever attempt turns out to be the last (the
+ * attempts ran out, the backoff gave up on a long `Retry-After`, the error was permanent), the batch
+ * report has its code and reason.
  *
  * @example
  * ```ts
@@ -151,9 +164,7 @@ export function thumbnailProcessor(generator: ThumbnailGenerator, options: Class
       return await process(job, token, signal);
     } catch (error) {
       const verdict = typeof error === 'object' && error !== null ? verdicts.get(error) : undefined;
-      const attempts = job.opts.attempts ?? 1;
-      const final = verdict !== undefined && (!verdict.retriable || job.attemptsMade + 1 >= attempts);
-      if (final) await job.updateData({ ...job.data, failure: { ...verdict, message: error instanceof Error ? error.message : String(error) } }).catch(() => undefined);
+      if (verdict !== undefined) await job.updateData({ ...job.data, failure: { ...verdict, message: error instanceof Error ? error.message : String(error) } }).catch(() => undefined);
       throw error;
     }
   };

@@ -44,7 +44,10 @@ const PG_CONNECTION_LOST = /* @__PURE__ */ new Set([
   'Client has encountered a connection error and is not queryable',
   'Connection terminated due to connection timeout',
   'timeout exceeded when trying to connect',
+  'Query read timeout', // the client's own `query_timeout`
 ]);
+/** pg's code-less programming errors: retrying cannot help. */
+const PG_MISUSE = /* @__PURE__ */ new Set(['Cannot use a pool after calling end on the pool', 'Client was closed and is not queryable']);
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 const PRISMA = /^P\d{4}$/;
@@ -73,7 +76,10 @@ function visit(error: unknown): Verdict | undefined {
   }
   const state = stringCode(error, 'sqlState');
   if (state !== undefined && SQLSTATE.test(state)) return sqlState(state);
-  if (code === undefined && error instanceof Error && PG_CONNECTION_LOST.has(error.message)) return retriable('database pg connection lost');
+  if (code === undefined && error instanceof Error) {
+    if (PG_CONNECTION_LOST.has(error.message)) return retriable('database pg connection lost');
+    if (PG_MISUSE.has(error.message)) return permanent('database pg client closed');
+  }
   return undefined;
 }
 

@@ -103,10 +103,23 @@ export function ident(name: string, option: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** @internal A quoted string literal (standard_conforming_strings, PostgreSQL's default since 9.1). */
+/**
+ * @internal A quoted string literal that reads the same whatever `standard_conforming_strings` says:
+ * an escape string (`E'…'`) with quotes and backslashes doubled.
+ */
 export function literal(value: string, option: string): string {
   if (typeof value !== 'string' || value.includes('\u0000')) throw new InvalidOptionError(option, 'a string without NUL', value);
-  return `'${value.replace(/'/g, "''")}'`;
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** 32-bit FNV-1a of a string, as 8 hex digits. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
 }
 
 /** @internal A layout with every name checked and quoted once. */
@@ -171,7 +184,10 @@ export function resolveLayout(layout: PostgresLayout): ResolvedLayout {
  */
 export function postgresIndexes(layout: PostgresLayout = bulwarkLayout): string[] {
   const l = resolveLayout(layout);
-  const base = (layout.images.table + '_bulwark').replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40);
+  // Readable, and unique per schema-qualified table (a hash of the full name): `img-a` and `img_a`,
+  // or two long names alike in their first characters, never share index names.
+  const full = `${layout.images.schema ?? ''}.${layout.images.table}`;
+  const base = `${layout.images.table.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 32)}_${fnv1a(full)}`;
   const where = l.done.replace(/^ AND /, ' AND ');
   return [
     `CREATE INDEX IF NOT EXISTS ${ident(`${base}_missing`, 'index')} ON ${l.images} (${l.projectId}, ${l.createdAt}, ${l.id}) WHERE ${l.thumbnailKey} IS NULL${where}`,

@@ -56,43 +56,58 @@ export class PostgresRepository implements SegmentationRepository {
     const l = resolveLayout(options.layout ?? bulwarkLayout);
     this.#l = l;
     const sets = [`${l.thumbnailKey} = $2`, ...l.extras.map(([column], i) => `${column} = $${i + 3}`), ...(l.updatedAt === undefined ? [] : [`${l.updatedAt} = now()`])];
-    const scope = `${l.projectId} = $1${l.done}`;
-    const order = `${l.createdAt}, ${l.id}`;
+    // Every column qualified by the table's alias `t`, output names prefixed: an ORDER BY name that
+    // matched an output column (`id` cast to text) would sort by the text, not by the key.
+    const scope = `t.${l.projectId} = $1${l.done.replace(/^ AND /, ' AND t.')}`;
+    const order = `t.${l.createdAt}, t.${l.id}`;
+    const from = `FROM ${l.images} t`;
     this.#sql = {
-      get: `SELECT i.${l.id}::text AS id, i.${l.projectId}::text AS project_id, i.${l.imageKey} AS image_key, i.${l.thumbnailKey} AS thumbnail_key, s.${l.polygons} AS polygons FROM ${l.images} i JOIN ${l.segmentations} s ON s.${l.imageId} = i.${l.id} WHERE i.${l.id} = $1 LIMIT 1`,
+      get: `SELECT t.${l.id}::text AS bulwark_id, t.${l.projectId}::text AS bulwark_project, t.${l.imageKey} AS bulwark_image_key, t.${l.thumbnailKey} AS bulwark_thumbnail_key, s.${l.polygons} AS bulwark_polygons ${from} JOIN ${l.segmentations} s ON s.${l.imageId} = t.${l.id} WHERE t.${l.id} = $1 LIMIT 1`,
       save: `UPDATE ${l.images} SET ${sets.join(', ')} WHERE ${l.id} = $1`,
-      missing: `SELECT (SELECT count(*) FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NULL)::int AS missing, (SELECT count(*) FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NOT NULL)::int AS done, ARRAY(SELECT ${l.id}::text FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NULL ORDER BY ${order} LIMIT $2) AS ids`,
-      list: `SELECT ${l.id}::text AS id, ${l.thumbnailKey} AS key, ${l.createdAt}::text AS at FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NOT NULL ORDER BY ${order} LIMIT $2`,
-      listAfter: `SELECT ${l.id}::text AS id, ${l.thumbnailKey} AS key, ${l.createdAt}::text AS at FROM ${l.images} WHERE ${scope} AND ${l.thumbnailKey} IS NOT NULL AND (${l.createdAt}, ${l.id}) > ($3, $4) ORDER BY ${order} LIMIT $2`,
+      missing: `SELECT (SELECT count(*) ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NULL)::int AS bulwark_missing, (SELECT count(*) ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NOT NULL)::int AS bulwark_done, ARRAY(SELECT t.${l.id}::text ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NULL ORDER BY ${order} LIMIT $2) AS bulwark_ids`,
+      list: `SELECT t.${l.id}::text AS bulwark_id, t.${l.thumbnailKey} AS bulwark_key, t.${l.createdAt}::text AS bulwark_at ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NOT NULL ORDER BY ${order} LIMIT $2`,
+      listAfter: `SELECT t.${l.id}::text AS bulwark_id, t.${l.thumbnailKey} AS bulwark_key, t.${l.createdAt}::text AS bulwark_at ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NOT NULL AND (t.${l.createdAt}, t.${l.id}) > ($3, $4) ORDER BY ${order} LIMIT $2`,
     };
   }
 
   /** The segmented image with this id, its polygons parsed by the layout, or `undefined`. */
   async getSegmentation(id: string, options?: IoOptions): Promise<SegmentationRecord | undefined> {
-    const { rows } = await this.#query(this.#sql.get, [id], options);
-    const row = rows[0] as { id: string; project_id: string; image_key: string; thumbnail_key: string | null; polygons: unknown } | undefined;
+    let rows: readonly unknown[];
+    try {
+      ({ rows } = await this.#query(this.#sql.get, [id], options));
+    } catch (error) {
+      if (notAKey(error)) return undefined; // 'nope' on an integer or uuid key: no such record
+      throw error;
+    }
+    const row = rows[0] as { bulwark_id: string; bulwark_project: string; bulwark_image_key: string; bulwark_thumbnail_key: string | null; bulwark_polygons: unknown } | undefined;
     if (row === undefined) return undefined;
     return {
-      id: row.id,
-      projectId: row.project_id,
-      imageKey: row.image_key,
-      polygons: this.#l.parse(row.polygons),
-      ...(row.thumbnail_key === null ? {} : { thumbnailKey: row.thumbnail_key }),
+      id: row.bulwark_id,
+      projectId: row.bulwark_project,
+      imageKey: row.bulwark_image_key,
+      polygons: this.#l.parse(row.bulwark_polygons),
+      ...(row.bulwark_thumbnail_key === null ? {} : { thumbnailKey: row.bulwark_thumbnail_key }),
     };
   }
 
   /** Records the thumbnail: one `UPDATE`, the same outcome however often it runs. */
   async saveThumbnail(id: string, thumbnail: ThumbnailInfo, options?: IoOptions): Promise<void> {
     const values: unknown[] = [id, thumbnail.key, ...this.#l.extras.map(([, field]) => thumbnail[field])];
-    const result = await this.#query(this.#sql.save, values, options);
+    let result: { readonly rowCount?: number | null };
+    try {
+      result = await this.#query(this.#sql.save, values, options);
+    } catch (error) {
+      if (notAKey(error)) throw new SegmentationNotFoundError(id);
+      throw error;
+    }
     if (result.rowCount === 0) throw new SegmentationNotFoundError(id);
   }
 
   /** Segmented images of the project without a thumbnail, oldest first (two index-only counts and one index range, in one statement). */
   async findMissingThumbnails(query: { readonly projectId: string; readonly limit: number }, options?: IoOptions): Promise<{ totalImages: number; missing: number; ids: string[] }> {
     const { rows } = await this.#query(this.#sql.missing, [query.projectId, query.limit], options);
-    const row = rows[0] as { missing: number; done: number; ids: string[] };
-    return { totalImages: row.missing + row.done, missing: row.missing, ids: row.ids };
+    const row = rows[0] as { bulwark_missing: number; bulwark_done: number; bulwark_ids: string[] };
+    return { totalImages: row.bulwark_missing + row.bulwark_done, missing: row.bulwark_missing, ids: row.bulwark_ids };
   }
 
   /** Recorded thumbnails of the project, oldest first, keyset-paginated (the cursor is opaque). */
@@ -102,13 +117,19 @@ export class PostgresRepository implements SegmentationRepository {
       ({ rows } = await this.#query(this.#sql.list, [query.projectId, query.limit + 1], options));
     } else {
       const [at, id] = decodeCursor(query.after);
-      ({ rows } = await this.#query(this.#sql.listAfter, [query.projectId, query.limit + 1, at, id], options));
+      try {
+        ({ rows } = await this.#query(this.#sql.listAfter, [query.projectId, query.limit + 1, at, id], options));
+      } catch (error) {
+        // A cursor that decodes but holds no valid timestamp or key was not one of ours.
+        if (notAKey(error) || codeOf(error) === '22007' || codeOf(error) === '22008') throw new InvalidOptionError('after', 'a cursor returned by listThumbnails as `next`', query.after);
+        throw error;
+      }
     }
-    const page = (rows as Array<{ id: string; key: string; at: string }>).slice(0, query.limit);
+    const page = (rows as Array<{ bulwark_id: string; bulwark_key: string; bulwark_at: string }>).slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map((row) => ({ id: row.id, key: row.key })),
-      ...(rows.length > query.limit && last !== undefined ? { next: encodeCursor(last.at, last.id) } : {}),
+      items: page.map((row) => ({ id: row.bulwark_id, key: row.bulwark_key })),
+      ...(rows.length > query.limit && last !== undefined ? { next: encodeCursor(last.bulwark_at, last.bulwark_id) } : {}),
     };
   }
 
@@ -135,6 +156,16 @@ export class PostgresRepository implements SegmentationRepository {
   }
 }
 
+function codeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+/** An id that cannot be a value of the key's type (`22P02` invalid text, `22003` out of range): there is no such row. */
+function notAKey(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === '22P02' || code === '22003';
+}
+
 function encodeCursor(at: string, id: string): string {
   return Buffer.from(JSON.stringify([at, id]), 'utf8').toString('base64url');
 }
@@ -142,7 +173,7 @@ function encodeCursor(at: string, id: string): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return [value[0], value[1]];
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && /^\d{4,}-\d\d-\d\d[ T]\d/.test(value[0])) return [value[0], value[1]];
   } catch {
     // fall through
   }

@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import pg from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentError, RetryExhaustedError } from '../../src/index.js';
+import { InvalidOptionError, PermanentError, RetryExhaustedError } from '../../src/index.js';
 import { bulwarkBackoff, classifiedProcessor, enqueueThumbnails, thumbnailBatchReport, thumbnailJobId, thumbnailProcessor, type ThumbnailJobData, type ThumbnailJobResult } from '../../src/bullmq/index.js';
 import { postgresSchema } from '../../src/postgres/index.js';
 import { MemoryRepository, MemoryStorage, ThumbnailManager } from '../../src/thumbnails/index.js';
@@ -54,7 +54,8 @@ describe('bulwarkBackoff (a BullMQ backoffStrategy)', () => {
     expect(strategy(1, 'bulwark', exhausted(coded('ENOENT'), false))).toBe(-1);
   });
 
-  it('rejects bad options at once', () => {
+  it('rejects bad options at once; a large initial delay raises the default cap with it', () => {
+    expect(bulwarkBackoff({ initialDelayMs: 60_000, jitter: 'none' })(1, 'bulwark', coded('ECONNRESET'))).toBe(60_000);
     expect(() => bulwarkBackoff({ factor: 0 })).toThrow('factor');
     expect(() => bulwarkBackoff({ jitter: 'sometimes' as never })).toThrow('jitter');
   });
@@ -74,6 +75,12 @@ describe('classifiedProcessor', () => {
     expect(retriable).toBe(transient);
     expect(retriable).toMatchObject({ bulwark: { retriable: true, code: 'ECONNRESET' } });
     await expect(classifiedProcessor(() => Promise.resolve(42))(job)).resolves.toBe(42);
+  });
+
+  it('a thrown string or number becomes an Error carrying it (BullMQ records the message)', async () => {
+    const retriable = await classifiedProcessor(() => Promise.reject('disk on fire'))(job).catch((e: unknown) => e);
+    expect(retriable).toBeInstanceOf(Error);
+    expect(retriable).toMatchObject({ message: 'disk on fire', cause: 'disk on fire', bulwark: { retriable: true } });
   });
 
   it('a throwing classifier decides nothing (the unknown verdict applies); a non-Error thrown still fails cleanly', async () => {
@@ -169,6 +176,28 @@ describe.skipIf(!redisAvailable)('on a real Redis', () => {
     expect(report.failed).toEqual([{ id: 'x', code: 'ECONNRESET', reason: 'network ECONNRESET', message: 'socket hang up', attempts: 2 }]);
   }, 30_000);
 
+  it('a job whose backoff gives up (a Retry-After beyond the cap) is reported with its reason, as is a thrown string', async () => {
+    const throttled = { generate: () => Promise.reject(Object.assign(new Error('throttled'), { status: 503, headers: { 'retry-after': '3600' } })) };
+    const { queue } = open<ThumbnailJobData, ThumbnailJobResult>(queueName(), thumbnailProcessor(throttled));
+    const strings = open<ThumbnailJobData, ThumbnailJobResult>(queueName(), thumbnailProcessor({ generate: () => Promise.reject('disk on fire') }));
+    const throttledBatch = await enqueueThumbnails(queue, ['x'], { attempts: 5 });
+    const stringBatch = await enqueueThumbnails(strings.queue, ['s'], { attempts: 2 });
+    const reports = [];
+    for (const [q, batch] of [[queue, throttledBatch], [strings.queue, stringBatch]] as const) {
+      let report = await thumbnailBatchReport(q, batch);
+      for (let i = 0; i < 200 && !report.done; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        report = await thumbnailBatchReport(q, batch);
+      }
+      reports.push(report.failed);
+    }
+    expect(reports[0]).toEqual([{ id: 'x', code: undefined, reason: 'http 503', message: 'throttled', attempts: 1 }]);
+    // Read state first, then data: a report never shows an attempt that was not the last (this failed
+    // one run in two when the job was read before its state).
+    expect(reports[1]).toMatchObject([{ id: 's', message: 'disk on fire', attempts: 2 }]);
+    expect(reports[1]?.[0]?.reason).toEqual(expect.any(String));
+  }, 30_000);
+
   describe.skipIf(findPostgres() === undefined)('kill a worker', () => {
     let postgres: PostgresServer;
     let pool: pg.Pool;
@@ -255,5 +284,6 @@ describe('thumbnailJobId', () => {
     expect(thumbnailJobId('a.b', 'c')).not.toBe(thumbnailJobId('a', 'b.c'));
     expect(thumbnailJobId('batch', 'img:1')).not.toContain(':');
     expect(thumbnailJobId('b', 'x')).toBe('b.x');
+    expect(() => thumbnailJobId('b', 'lone \ud800')).toThrow(InvalidOptionError);
   });
 });

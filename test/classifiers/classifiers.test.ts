@@ -113,6 +113,8 @@ describe('database classifier', () => {
     ['pg lost connection (no code)', new Error('Connection terminated unexpectedly'), R('database pg connection lost')],
     ['pg client not queryable after a connection error', new Error('Client has encountered a connection error and is not queryable'), R('database pg connection lost')],
     ['pg-pool connect timeout', new Error('timeout exceeded when trying to connect'), R('database pg connection lost')],
+    ['pg query_timeout', new Error('Query read timeout'), R('database pg connection lost')],
+    ['pg pool used after end()', new Error('Cannot use a pool after calling end on the pool'), P('database pg client closed')],
     ['a message merely containing pg\'s is not matched', new Error('Connection terminated unexpectedly by my own code path'), undefined],
     ['pg\'s message with a code of its own is left to that code', err('EOTHER', {}, 'Connection terminated unexpectedly'), undefined],
     ['EPIPE is not a SQLSTATE', err('EPIPE', { syscall: 'write' }), undefined],

@@ -4,7 +4,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionError, defaultClassifier, retry } from '../../src/index.js';
-import { PostgresRepository, bulwarkLayout, postgresIndexes, postgresSchema, prismaBackendLayout, type PostgresQueryable } from '../../src/postgres/index.js';
+import { PostgresRepository, bulwarkLayout, postgresIndexes, postgresSchema, prismaBackendLayout, type PostgresLayout, type PostgresQueryable } from '../../src/postgres/index.js';
 import { MemoryStorage, SegmentationNotFoundError, ThumbnailManager, type Polygon } from '../../src/thumbnails/index.js';
 import { deferred } from '../helpers/deferred.js';
 import { solid } from '../helpers/images.js';
@@ -125,6 +125,54 @@ describe.skipIf(!available)('bulwark/postgres on a real server', () => {
       expect(() => new PostgresRepository({ pool: {} as never })).toThrow(InvalidOptionError);
       expect(() => new PostgresRepository({ pool, layout: { ...bulwarkLayout, images: { ...bulwarkLayout.images, table: '' } } })).toThrow(InvalidOptionError);
       expect(() => new PostgresRepository({ pool, layout: { ...bulwarkLayout, images: { ...bulwarkLayout.images, id: 'x\u0000' } } })).toThrow(InvalidOptionError);
+    });
+  });
+
+  describe('found by the adversarial pass', () => {
+    it('an integer key: pages follow the key order (not its text), and an id that is no integer is no record', async () => {
+      await pool.query('CREATE TABLE int_imgs (id int PRIMARY KEY, project_id text, image_key text, created_at timestamptz NOT NULL, thumbnail_key text)');
+      await pool.query('CREATE TABLE int_segs (image_id int PRIMARY KEY, polygons jsonb)');
+      await pool.query(`INSERT INTO int_imgs SELECT g, 'p', 'k' || g, '2026-01-01', CASE WHEN g % 2 = 0 THEN 't' || g END FROM generate_series(1, 12) g`);
+      await pool.query(`INSERT INTO int_segs SELECT id, '[]' FROM int_imgs`);
+      const layout: PostgresLayout = { images: { table: 'int_imgs', id: 'id', projectId: 'project_id', imageKey: 'image_key', createdAt: 'created_at', thumbnailKey: 'thumbnail_key' }, segmentations: { table: 'int_segs', imageId: 'image_id', polygons: 'polygons' } };
+      const repository = new PostgresRepository({ pool, layout });
+      const seen: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await repository.listThumbnails({ projectId: 'p', limit: 2, ...(after === undefined ? {} : { after }) });
+        seen.push(...page.items.map((item) => item.id));
+        after = page.next;
+      } while (after !== undefined);
+      expect(seen).toEqual(['2', '4', '6', '8', '10', '12']);
+      await expect(repository.findMissingThumbnails({ projectId: 'p', limit: 3 })).resolves.toEqual({ totalImages: 12, missing: 6, ids: ['1', '3', '5'] });
+      await expect(repository.getSegmentation('nope')).resolves.toBeUndefined();
+      await expect(repository.saveThumbnail('nope', { key: 'k', width: 1, height: 1, format: 'png', bytes: 1 })).rejects.toBeInstanceOf(SegmentationNotFoundError);
+      const forged = Buffer.from(JSON.stringify(['2026-13-45 00:00:00', '1'])).toString('base64url');
+      await expect(repository.listThumbnails({ projectId: 'p', limit: 2, after: forged })).rejects.toBeInstanceOf(InvalidOptionError);
+    });
+
+    it('postgresIndexes gives tables whose names sanitise alike indexes of their own', async () => {
+      const layoutFor = (table: string): PostgresLayout => ({ ...bulwarkLayout, images: { ...bulwarkLayout.images, table } });
+      for (const table of ['img-a', 'img_a']) {
+        await pool.query(`CREATE TABLE "${table}" (LIKE bulwark_images INCLUDING ALL)`);
+        for (const statement of postgresIndexes(layoutFor(table))) await pool.query(statement);
+      }
+      const { rows } = await pool.query<{ tablename: string; n: number }>(`SELECT tablename, count(*)::int AS n FROM pg_indexes WHERE tablename IN ('img-a', 'img_a') AND indexname LIKE '%missing' OR tablename IN ('img-a', 'img_a') AND indexname LIKE '%done' GROUP BY tablename ORDER BY tablename`);
+      expect(rows).toEqual([{ tablename: 'img-a', n: 2 }, { tablename: 'img_a', n: 2 }]);
+    });
+
+    it('a status value with a backslash matches whatever standard_conforming_strings says', async () => {
+      await pool.query(`INSERT INTO bulwark_images (id, project_id, image_key, segmentation_status) VALUES ('bs', 'bs', 'k', 'done\\x')`);
+      const layout: PostgresLayout = { ...bulwarkLayout, images: { ...bulwarkLayout.images, status: { column: 'segmentation_status', done: 'done\\x' } } };
+      const legacy = new pg.Pool({ connectionString: server.url, max: 1, options: '-c standard_conforming_strings=off' });
+      legacy.on('error', () => undefined);
+      try {
+        for (const target of [pool, legacy]) {
+          await expect(new PostgresRepository({ pool: target, layout }).findMissingThumbnails({ projectId: 'bs', limit: 5 })).resolves.toMatchObject({ totalImages: 1, ids: ['bs'] });
+        }
+      } finally {
+        await legacy.end();
+      }
     });
   });
 
