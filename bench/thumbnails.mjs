@@ -49,10 +49,10 @@ const variants = {
         repository.add({ id: input.id, projectId: 'bench', imageKey: `images/${input.id}.${input.format}`, polygons: input.polygons });
       }
       const manager = new ThumbnailManager({ storage, repository, format: 'webp', concurrency });
-      const start = now();
+      const watch = stopwatch();
       const report = await manager.generateMany(inputs.map((i) => i.id));
       if (report.succeeded !== inputs.length) throw new Error(`bulwark lost ${inputs.length - report.succeeded}`);
-      return now() - start;
+      return watch();
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -65,14 +65,14 @@ const variants = {
       repository.add({ id: input.id, projectId: 'bench', imageKey: `images/${input.id}.${input.format}`, polygons: input.polygons });
     }
     const manager = new ThumbnailManager({ storage, repository, format: 'webp', concurrency });
-    const start = now();
+    const watch = stopwatch();
     const report = await manager.generateMany(inputs.map((i) => i.id));
     if (report.succeeded !== inputs.length) throw new Error(`bulwark lost ${inputs.length - report.succeeded}`);
-    return now() - start;
+    return watch();
   },
   'hand-written: resize, then one SVG overlay': async (inputs, concurrency) => {
     const limit = pLimit(concurrency);
-    const start = now();
+    const watch = stopwatch();
     await Promise.all(
       inputs.map((input) =>
         limit(async () => {
@@ -81,11 +81,11 @@ const variants = {
         }),
       ),
     );
-    return now() - start;
+    return watch();
   },
   'old pattern: draw at full size, temp PNG, resize': async (inputs, concurrency) => {
     const limit = pLimit(concurrency);
-    const start = now();
+    const watch = stopwatch();
     await Promise.all(
       inputs.map((input) =>
         limit(async () => {
@@ -94,22 +94,32 @@ const variants = {
         }),
       ),
     );
-    return now() - start;
+    return watch();
   },
   'bare resize, no overlay (floor)': async (inputs, concurrency) => {
     const limit = pLimit(concurrency);
-    const start = now();
+    const watch = stopwatch();
     await Promise.all(inputs.map((input) => limit(() => sharp(input.data).resize(BOX, BOX, { fit: 'inside' }).webp().toBuffer())));
-    return now() - start;
+    return watch();
   },
 };
+
+/** Wall and CPU time (all threads: sharp's work on the thread pool included) from now to the call. */
+function stopwatch() {
+  const start = now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { ms: now() - start, cpuMs: (used.user + used.system) / 1000 };
+  };
+}
 
 async function measure(name, inputs, concurrency) {
   let peakRss = process.memoryUsage().rss;
   const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 10);
-  const ms = await variants[name](inputs, concurrency);
+  const { ms, cpuMs } = await variants[name](inputs, concurrency);
   clearInterval(timer);
-  return { imagesPerSecond: +((inputs.length * 1000) / ms).toFixed(1), peakRssMb: Math.round(peakRss / 1048576) };
+  return { imagesPerSecond: +((inputs.length * 1000) / ms).toFixed(1), cpuMsPerImage: +(cpuMs / inputs.length).toFixed(1), peakRssMb: Math.round(peakRss / 1048576) };
 }
 
 if (mode === '--child') {
@@ -135,8 +145,8 @@ if (mode === '--child') {
     for (const concurrency of [1, 2, 5]) {
       const results = {};
       for (const name of Object.keys(variants)) results[name] = await measure(name, inputs, concurrency);
-      const floor = results['bare resize, no overlay (floor)'].imagesPerSecond;
-      for (const [name, r] of Object.entries(results)) rows.push({ concurrency, name, ...r, ratioVsBareResize: +(r.imagesPerSecond / floor).toFixed(2) });
+      const floor = results['bare resize, no overlay (floor)'];
+      for (const [name, r] of Object.entries(results)) rows.push({ concurrency, name, ...r, ratioVsBareResize: +(r.imagesPerSecond / floor.imagesPerSecond).toFixed(2), cpuRatio: +(floor.cpuMsPerImage / r.cpuMsPerImage).toFixed(2) });
     }
     emit(`Thumbnails (${COUNT} × ${SIZE}² ${format.toUpperCase()}, ~20 polygons each → ${BOX} px WebP)`, rows, { goal: 'bulwark >= 0.9x bare resize (issue #13)', sharpConcurrency: sharp.concurrency(), uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' });
   }
