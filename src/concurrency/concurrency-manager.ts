@@ -46,6 +46,11 @@ class Task {
   parent: Running | undefined = undefined;
   /** Submission order, to put tasks held back by their keys' rates back in their order. */
   seq = 0;
+  /**
+   * The running task that submitted it (a nested run), kept after that task settles (unlike
+   * `parent`, which is about borrowing its slot): the chain of callers decides its key's family.
+   */
+  caller: Running | undefined = undefined;
 
   constructor(
     readonly fn: TaskFn,
@@ -73,10 +78,11 @@ class Running implements TaskContext {
   settled = false;
   /** Past its `timeoutMs`: its caller has the `TaskTimeoutError`; its slot is held until it settles. */
   timedOut = false;
-  /** Whether this task holds one of its key's places (a child borrowing its parent's key does not). */
-  keyCounted = false;
-  /** Runs on a key place of an ancestor with the same key (not counted for its key). */
-  keyBorrowed = false;
+  /**
+   * The key place this task runs on (with `concurrencyPerKey`): its own, or — for a descendant of a
+   * task with the same key — its family's, shared until the family's last member settles.
+   */
+  place: KeyPlace | undefined = undefined;
   /** The nested run borrowing this task's slot now (one at a time per slot). */
   borrower: Running | undefined = undefined;
   /** Nested runs waiting to borrow this task's slot (they also wait in the main queue for a free one). */
@@ -113,6 +119,13 @@ class Running implements TaskContext {
 }
 
 function noop(): void {}
+
+/** One of a key's places, held by a task and every running descendant of it with the same key. */
+interface KeyPlace {
+  readonly key: string;
+  /** Running tasks on it: the place is freed when the last one settles. */
+  members: number;
+}
 
 /** What a task with a timeout needs beyond the common ones. */
 interface Timing {
@@ -199,8 +212,6 @@ export class ConcurrencyManager {
   #seq = 0;
   /** Running tasks past their timeout whose function has not settled. */
   #timedOut = 0;
-  /** Running tasks on an ancestor's key place (`keyBorrowed`). */
-  #keyBorrowers = 0;
   /** When the per-key windows were last swept (`ratePerKey`). */
   #lastSweep = 0;
   /** Running tasks, oldest first (an intrusive list through `Running.previous` / `next`). */
@@ -469,6 +480,7 @@ export class ConcurrencyManager {
     this.#wasEmpty = false;
     if (parent !== undefined) {
       task.parent = parent;
+      task.caller = parent;
       (parent.waiting ??= []).push(task);
       this.#lenders.add(parent);
     }
@@ -492,16 +504,23 @@ export class ConcurrencyManager {
     return state === undefined || state.active < this.#perKey;
   }
 
-  /** Whether a running ancestor (in the chain of callers) has this key: its descendants may use its key place. */
-  #heldByAncestor(caller: Running | undefined, key: string | undefined): boolean {
-    if (key === undefined) return false;
-    for (let r = caller; r !== undefined; r = r.caller) if (!r.settled && r.key === key) return true;
-    return false;
+  /**
+   * The key place of the nearest task up the chain of callers that is on one for this key and whose
+   * family still runs: a descendant of it shares that place (else it could never start while its
+   * ancestor awaits it), whoever in the family settles first.
+   */
+  #familyPlace(caller: Running | undefined, key: string | undefined): KeyPlace | undefined {
+    if (key === undefined || this.#perKey === undefined) return undefined;
+    for (let r = caller; r !== undefined; r = r.caller) {
+      const place = r.place;
+      if (place !== undefined && place.key === key && place.members > 0) return place;
+    }
+    return undefined;
   }
 
   /** Whether a task of this key, started from `caller`, may start as far as its key goes. */
   #keyOpen(key: string | undefined, caller: Running | undefined): boolean {
-    return this.#keyFree(key) || this.#heldByAncestor(caller, key);
+    return this.#keyFree(key) || this.#familyPlace(caller, key) !== undefined;
   }
 
   /** Milliseconds until the rate limits allow a start of a task with this key (0: now; no clock read without limits). */
@@ -612,6 +631,8 @@ export class ConcurrencyManager {
     task.flags |= CANCELLED;
     if ((task.flags & ADMITTING) !== 0) this.#admitting--;
     else this.#queued--;
+    // It had been put back for a freed key place: the key's next held task takes its turn.
+    if ((task.flags & RETURNED) !== 0 && task.key !== undefined) this.#returnNextHeld(task.key);
     task.reject(reason);
     // Its place in the queue or behind its key may have been what held others back.
     this.#drain();
@@ -657,7 +678,7 @@ export class ConcurrencyManager {
       if (task === undefined) break;
       task.flags &= ~RETURNED;
       if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
-      if (task.key !== undefined && this.#perKey !== undefined && !this.#keyOpen(task.key, task.parent)) {
+      if (task.key !== undefined && this.#perKey !== undefined && !this.#keyOpen(task.key, task.caller)) {
         this.#keyState(task.key).waiting.push(task); // still counted as queued; keeps its place for its key
         continue;
       }
@@ -690,7 +711,7 @@ export class ConcurrencyManager {
       let soonest = Infinity;
       const index = waiting.findIndex((t) => {
         if ((t.flags & (CANCELLED | STARTED)) !== 0) return true;
-        if (!this.#keyOpen(t.key, t.parent ?? lender)) return false;
+        if (!this.#keyOpen(t.key, t.caller ?? lender)) return false;
         const wait = this.#rateWait(t.key);
         if (wait > 0 && wait < soonest) soonest = wait;
         return wait === 0;
@@ -715,6 +736,7 @@ export class ConcurrencyManager {
     if (timeoutMs !== undefined) {
       const task = new Task(fn, 0, key, undefined, { signal, onAbort: undefined, timer: undefined, id, timeoutMs });
       task.parent = caller;
+      task.caller = caller;
       const promise = new Promise<unknown>((resolve) => {
         task.resolve = resolve;
       });
@@ -730,7 +752,7 @@ export class ConcurrencyManager {
   #begin(key: string | undefined, lender: Running | undefined, caller: Running | undefined, signal: AbortSignal | undefined, id: string | undefined, timeoutMs: number | undefined, task: Task | undefined): Running {
     const now = this.#clock.now();
     const controller = timeoutMs === undefined ? undefined : new AbortController();
-    const running = new Running(lender, caller !== undefined && !caller.settled ? caller : undefined, key, controller?.signal ?? signal ?? neverAbortedSignal(), this.#submitter, id, now, timeoutMs);
+    const running = new Running(lender, caller, key, controller?.signal ?? signal ?? neverAbortedSignal(), this.#submitter, id, now, timeoutMs);
     if (controller !== undefined) this.#arm(running, controller, signal, task);
     const last = this.#last;
     running.previous = last;
@@ -770,15 +792,16 @@ export class ConcurrencyManager {
       // most once per interval otherwise (a burst of keys is forgotten by the next start after it).
       if (++this.#keyRecords % 1024 === 0 || now - this.#lastSweep >= this.#ratePerKey.intervalMs) this.#pruneKeys();
     }
-    // A descendant of a task with its key may run on that task's key place (else it could never
-    // start while its ancestor awaits it): it takes a place of its own only when one is free.
+    // A descendant of a task with its key joins that task's place (one place per family); any other
+    // task takes a place of its own.
     if (this.#perKey !== undefined) {
-      if (this.#keyFree(key) && !(lender !== undefined && lender.key === key)) {
-        this.#keyState(key).active++;
-        running.keyCounted = true;
+      const family = this.#familyPlace(running.caller ?? lender, key);
+      if (family !== undefined) {
+        family.members++;
+        running.place = family;
       } else {
-        running.keyBorrowed = true;
-        this.#keyBorrowers++;
+        this.#keyState(key).active++;
+        running.place = { key, members: 1 };
       }
     }
   }
@@ -842,7 +865,7 @@ export class ConcurrencyManager {
   }
 
   #runQueued(task: Task, lender: Running | undefined): void {
-    const running = this.#begin(task.key, lender, task.parent, task.extras?.signal, task.extras?.id, task.extras?.timeoutMs, task);
+    const running = this.#begin(task.key, lender, task.caller, task.extras?.signal, task.extras?.id, task.extras?.timeoutMs, task);
     if (contextStorage === undefined || this.#reentrant === 'off') void this.#executeQueued(task, running);
     else contextStorage.run({ manager: this, running, parent: contextStorage.getStore() }, () => void this.#executeQueued(task, running));
   }
@@ -862,30 +885,25 @@ export class ConcurrencyManager {
     else next.previous = previous;
     running.previous = undefined;
     running.next = undefined;
-    if (running.keyBorrowed) {
-      running.keyBorrowed = false;
-      this.#keyBorrowers--;
-    }
-    // Its own waiting children become ordinary queued tasks (they are in the main queue already).
+    // Its waiting children may now borrow the slot of its nearest running ancestor instead (they are
+    // in the main queue too): an ancestor awaiting its grandchild must not wait for a free slot.
     if (running.waiting !== undefined) {
-      for (const task of running.waiting) task.parent = undefined;
+      let ancestor = running.caller;
+      while (ancestor !== undefined && ancestor.settled) ancestor = ancestor.caller;
+      for (const task of running.waiting) {
+        if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
+        task.parent = ancestor;
+        if (ancestor !== undefined) (ancestor.waiting ??= []).push(task);
+      }
       running.waiting = undefined;
       this.#lenders.delete(running);
+      if (ancestor?.waiting !== undefined) this.#lenders.add(ancestor);
     }
     const lender = running.lender;
     const heir = running.borrower;
-    let releaseKey = running.keyCounted;
-    if (releaseKey && this.#keyBorrowers > 0) {
-      // A descendant still running on this task's key place takes it over (the place is never freed
-      // while work of that key still runs on it).
-      const successor = this.#keyDescendant(running);
-      if (successor !== undefined) {
-        successor.keyBorrowed = false;
-        this.#keyBorrowers--;
-        successor.keyCounted = true;
-        releaseKey = false;
-      }
-    }
+    // The key place is freed with its family's last member, never while work of that family runs on it.
+    const place = running.place;
+    const releaseKey = place !== undefined && --place.members === 0;
     if (heir !== undefined) {
       // A parent settled while its child still runs on its slot: the child inherits the slot (or the
       // borrowed one), so the slot is never freed while work still runs on it.
@@ -897,33 +915,28 @@ export class ConcurrencyManager {
       this.#borrowed--;
       lender.borrower = undefined;
     }
-    if (releaseKey) this.#releaseKey(running.key as string);
+    if (releaseKey) this.#releaseKey(place.key);
     // Announced with the counts already freed: a listener's run() can take the slot.
     if (this.#events.has('next')) this.#events.emit('next', { id: running.id, key: running.key });
     this.#drain();
-  }
-
-  /** A running task on `ancestor`'s key place: same key, not counted, `ancestor` in its chain of callers. */
-  #keyDescendant(ancestor: Running): Running | undefined {
-    for (let candidate = this.#first; candidate !== undefined; candidate = candidate.next) {
-      if (!candidate.keyBorrowed || candidate.key !== ancestor.key) continue;
-      for (let r = candidate.caller; r !== undefined; r = r.caller) if (r === ancestor) return candidate;
-      if (candidate.lender === ancestor) return candidate;
-    }
-    return undefined;
   }
 
   #releaseKey(key: string): void {
     const state = this.#keys.get(key);
     if (state === undefined) return;
     state.active--;
-    // The key's next held-back task was dequeued before anything now in the queue: it goes first.
+    this.#returnNextHeld(key, state);
+    if (this.#keyUnused(state, this.#ratePerKey === undefined ? 0 : this.#clock.now())) this.#keys.delete(key);
+  }
+
+  /** The key's next held-back task (dequeued before anything now in the queue) goes back first. */
+  #returnNextHeld(key: string, state: KeyState | undefined = this.#keys.get(key)): void {
+    if (state === undefined) return;
     for (let task = state.waiting.shift(); task !== undefined; task = state.waiting.shift()) {
       if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
       this.#returnTask(task);
       break;
     }
-    if (this.#keyUnused(state, this.#ratePerKey === undefined ? 0 : this.#clock.now())) this.#keys.delete(key);
   }
 
   #notify(): void {

@@ -30,7 +30,9 @@ export interface ConcurrencyManagerOptions {
   readonly queueTimeoutMs?: number;
   /**
    * At most this many tasks with the same `key` (see `RunOptions.key`) run at once, within
-   * `concurrency`: fairness between tenants or projects. `undefined`: keys are not limited. Minimum: `1`.
+   * `concurrency`: fairness between tenants or projects. A nested run with the key of a task up its
+   * chain of callers shares that task's place (one place per family, freed when the family's last
+   * member settles): nesting never waits for its own key. `undefined`: keys are not limited. Minimum: `1`.
    * @default undefined
    */
   readonly concurrencyPerKey?: number;
@@ -108,8 +110,9 @@ export interface TaskContext {
   /**
    * Runs a nested task on the same manager without deadlocking: it takes a free slot like any
    * caller or, while the parent awaits it, borrows the parent's slot (one nested task at a time per
-   * slot), so 50 nested tasks of one parent at `concurrency: 2` run at most 2 at once. Once the
-   * parent has settled, it is an ordinary `run`.
+   * slot), so 50 nested tasks of one parent at `concurrency: 2` run at most 2 at once. A nested task
+   * still waiting when its parent settles may borrow the slot of the nearest running ancestor
+   * instead; with none left, it is an ordinary `run`.
    * @example
    * ```ts
    * await limiter.run(async ({ run }) => {

@@ -541,3 +541,82 @@ describe('found by the adversarial pass on the scheduler additions', () => {
     expect(moved).toEqual([true]);
   });
 });
+
+describe('found by the second fuzz of the scheduler (key families)', () => {
+  const settleAll = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) await vi.advanceTimersByTimeAsync(0);
+  };
+
+  it('two children of key k outliving their parent keep the one place until both are done', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 3, concurrencyPerKey: 1 });
+    const c1 = deferred<void>();
+    const c2 = deferred<void>();
+    let c2Running = false;
+    let strangerStarted = false;
+    await manager.run(({ run }) => {
+      void run(() => c1.promise, { key: 'k' });
+      void run(async () => {
+        c2Running = true;
+        await c2.promise;
+        c2Running = false;
+      }, { key: 'k' });
+    }, { key: 'k' });
+    await settleAll();
+    const stranger = manager.run(() => {
+      strangerStarted = true;
+    }, { key: 'k' });
+    await settleAll();
+    c1.resolve();
+    await settleAll();
+    expect({ c2Running, strangerStarted }).toEqual({ c2Running: true, strangerStarted: false });
+    c2.resolve();
+    await settleAll();
+    await stranger;
+    expect(strangerStarted).toBe(true);
+  });
+
+  it('a queued grandchild keeps its family place when the keyless task between them settles first', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, concurrencyPerKey: 1 });
+    const c1 = deferred<void>();
+    let grandchildRan = false;
+    const top = manager.run(async ({ run }) => {
+      const { inner } = await run(({ run: nested }) => {
+        void nested(() => c1.promise);
+        return { inner: nested(() => {
+          grandchildRan = true;
+        }, { key: 'k' }) };
+      });
+      await inner;
+    }, { key: 'k' });
+    await settleAll();
+    c1.resolve();
+    await settleAll();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(grandchildRan).toBe(true);
+    await top;
+  });
+
+  it('a task put back for a freed key place and then aborted passes its turn to the next of its key', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 2, concurrencyPerKey: 1 });
+    const a = deferred<void>();
+    const b = deferred<void>();
+    const x = deferred<void>();
+    const first = manager.run(() => a.promise, { key: 'k' });
+    const controller = new AbortController();
+    const t1 = manager.run(() => 't1', { key: 'k', signal: controller.signal }).catch(() => 'aborted');
+    const t2 = manager.run(() => 't2', { key: 'k' });
+    const other = manager.run(() => b.promise);
+    const urgent = manager.run(() => x.promise, { priority: 1 });
+    await settleAll();
+    a.resolve();
+    await settleAll();
+    controller.abort();
+    b.resolve();
+    x.resolve();
+    await settleAll();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(manager.status()).toMatchObject({ active: 0, queued: 0 });
+    await expect(t2).resolves.toBe('t2');
+    await Promise.all([first, other, urgent, t1]);
+  });
+});
