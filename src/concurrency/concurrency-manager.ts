@@ -21,6 +21,8 @@ const ADMITTING = 2;
 const STARTED = 4;
 /** Put back at the front of the queue (held back by its key, then released): ordered among such by `seq`. */
 const RETURNED = 8;
+/** Held back again after it had its turn: at the front of its key's line, ordered among such by `seq`. */
+const FRONT = 16;
 
 /** What only some tasks need: kept off the common task object to keep queued tasks small. */
 interface TaskExtras {
@@ -589,11 +591,23 @@ export class ConcurrencyManager {
     for (const [key, state] of this.#keys) if (this.#keyUnused(state, now)) this.#keys.delete(key);
   }
 
+  /** Holds a task back for its key: at the end of the key's line, or — if it had its turn already — at its front. */
+  #hold(task: Task, first: boolean): void {
+    const waiting = this.#keyState(task.key as string).waiting;
+    if (!first) {
+      waiting.push(task);
+      return;
+    }
+    task.flags |= FRONT;
+    waiting.insertFront(task, (ahead) => (ahead.flags & FRONT) !== 0 && ahead.seq < task.seq);
+  }
+
   /**
    * Puts a task held back by its key (or its key's rate) back at the front of its priority, after
    * the other returned tasks submitted before it: two releases before the queue drains keep their order.
    */
   #returnTask(task: Task): void {
+    task.flags &= ~FRONT;
     task.flags |= RETURNED;
     this.#queue.insertFront(task, (ahead) => (ahead.flags & RETURNED) !== 0 && ahead.seq < task.seq);
   }
@@ -676,16 +690,19 @@ export class ConcurrencyManager {
       // queued ahead of them (tasks held back by their key may still count as queued).
       const task = this.#queue.shift() ?? this.#admission.shift();
       if (task === undefined) break;
+      const returned = (task.flags & RETURNED) !== 0;
       task.flags &= ~RETURNED;
       if ((task.flags & (CANCELLED | STARTED)) !== 0) continue;
       if (task.key !== undefined && this.#perKey !== undefined && !this.#keyOpen(task.key, task.caller)) {
-        this.#keyState(task.key).waiting.push(task); // still counted as queued; keeps its place for its key
+        // Still counted as queued; keeps its place for its key: one that had been put back (its place
+        // taken meanwhile, e.g. by a nested run) goes back to the front of the key's line, not the end.
+        this.#hold(task, returned);
         continue;
       }
       if (task.key !== undefined && this.#ratePerKey !== undefined) {
         const wait = this.#keys.get(task.key)?.window?.wait(this.#clock.now()) ?? 0;
         if (wait > 0) {
-          this.#keyState(task.key).waiting.push(task); // held back by its key's rate, same rule
+          this.#hold(task, returned); // held back by its key's rate, same rule
           this.#wakeAfter(wait);
           continue;
         }
@@ -725,7 +742,9 @@ export class ConcurrencyManager {
       this.#startQueued(task, lender);
       this.#admit();
     }
-    if (waiting.every((t) => (t.flags & (CANCELLED | STARTED)) !== 0)) {
+    // A started child may have run code that replaced the list (its nested runs, a cancel): only
+    // the list walked here may be dropped.
+    if (lender.waiting === waiting && waiting.every((t) => (t.flags & (CANCELLED | STARTED)) !== 0)) {
       lender.waiting = undefined;
       this.#lenders.delete(lender);
     }

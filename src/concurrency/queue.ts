@@ -38,6 +38,14 @@ export class LinkedQueue<N extends Linked<N>> {
     for (let node = this.shift(); node !== undefined; node = this.shift()) visit(node);
   }
 
+  /** Puts `node` at the front, after the leading nodes for which `stayAhead` holds (walks only those). */
+  insertFront(node: N, stayAhead: (ahead: N) => boolean): void {
+    let previous: N | undefined;
+    for (let current = this.head; current !== undefined && stayAhead(current); current = current.next) previous = current;
+    if (previous === undefined) this.unshift(node);
+    else this.insertAfter(previous, node);
+  }
+
   /** Links `node` right after `previous` (a node of this queue). */
   insertAfter(previous: N, node: N): void {
     node.next = previous.next;
@@ -117,11 +125,7 @@ export class PriorityQueue<N extends Linked<N> & { priority: number }> {
    * (walks only those).
    */
   insertFront(node: N, stayAhead: (ahead: N) => boolean): void {
-    const level = this.#level(node.priority);
-    let previous: N | undefined;
-    for (let current = level.head; current !== undefined && stayAhead(current); current = current.next) previous = current;
-    if (previous === undefined) level.unshift(node);
-    else level.insertAfter(previous, node);
+    this.#level(node.priority).insertFront(node, stayAhead);
   }
 
   /** Calls `visit` on every node, highest priority first, FIFO within a priority, leaving the queue as it is. */

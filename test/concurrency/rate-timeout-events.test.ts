@@ -2,7 +2,7 @@
 // exact times under fake timers, hostile listeners, signals ignored, timers left behind.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConcurrencyManager, InvalidOptionError, TaskTimeoutError, isTaskTimeoutError, type ConcurrencyEvents } from '../../src/index.js';
+import { ConcurrencyManager, InvalidOptionError, TaskTimeoutError, isTaskTimeoutError, type ConcurrencyEvents, type TaskContext } from '../../src/index.js';
 import { deferred, type Deferred } from '../helpers/deferred.js';
 import { failOnUnhandledRejection } from '../helpers/unhandled.js';
 
@@ -618,5 +618,66 @@ describe('found by the second fuzz of the scheduler (key families)', () => {
     expect(manager.status()).toMatchObject({ active: 0, queued: 0 });
     await expect(t2).resolves.toBe('t2');
     await Promise.all([first, other, urgent, t1]);
+  });
+});
+
+describe('found by the third fuzz of the scheduler', () => {
+  const drain = async (): Promise<void> => {
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+  };
+
+  it('a nested run submitted by a child that was just started keeps its place in the parent lending list', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1 });
+    const controller = new AbortController();
+    let finishB!: () => void;
+    let finishX!: () => void;
+    let w: Promise<unknown> | undefined;
+    const parent = manager.run(async ({ run }) => {
+      const b = run(() => new Promise<void>((resolve) => (finishB = resolve)));
+      const x = run(() => {
+        controller.abort(new Error('no longer needed'));
+        w = run(() => 'W');
+        return new Promise<void>((resolve) => (finishX = resolve));
+      });
+      run(() => 'Y', { signal: controller.signal }).catch(() => undefined);
+      await b;
+      await x;
+      return await w;
+    });
+    await drain();
+    finishB();
+    await drain();
+    finishX();
+    await drain();
+    await vi.advanceTimersByTimeAsync(60_000);
+    await expect(parent).resolves.toBe('W');
+    expect(manager.status()).toEqual({ active: 0, queued: 0, concurrency: 1, borrowed: 0, timedOut: 0 });
+  });
+
+  it('a task that had its turn for a key place and lost it to a nested run goes back to the front of its key', async () => {
+    const manager = new ConcurrencyManager({ concurrency: 1, concurrencyPerKey: 1 });
+    const started: string[] = [];
+    const gates: Record<string, () => void> = {};
+    const contexts: Record<string, TaskContext> = {};
+    const task = (name: string) => (context: TaskContext): Promise<void> => {
+      started.push(name);
+      contexts[name] = context;
+      return new Promise<void>((resolve) => (gates[name] = resolve));
+    };
+    void manager.run(task('P'));
+    void contexts['P']?.run(task('A1'), { key: 'a' });
+    void manager.run(task('A2'), { key: 'a' });
+    void manager.run(task('A3'), { key: 'a' });
+    void manager.run(task('Z'));
+    void contexts['P']?.run(task('C'), { key: 'a' });
+    manager.concurrency = 2;
+    await drain();
+    gates['A1']?.();
+    await drain();
+    gates['Z']?.();
+    await drain();
+    gates['C']?.();
+    await drain();
+    expect(started).toEqual(['P', 'A1', 'Z', 'C', 'A2']);
   });
 });
