@@ -23,6 +23,8 @@ interface Tracked {
   state: State;
   /** Inside its body now (set false the moment the body settles, before the manager frees the slot). */
   inBody: boolean;
+  /** Its key family (with `concurrencyPerKey`): its own id, or that of a same-key ancestor's family still running when it started. */
+  family: number | undefined;
   settledTimes: number;
   gate: Deferred<number> | undefined;
   context: TaskContext | undefined;
@@ -61,22 +63,25 @@ describe('ConcurrencyManager: model', () => {
         let ownersSeen = 0;
         let seq = 0;
 
-        // A nested task with its running parent's key borrows the parent's place for that key.
-        const borrowsKey = (t: Tracked): boolean => {
+        // Key families: a nested task whose chain of parents reaches a task of its key whose family
+        // still runs joins that family, which holds one place of the key until its last member ends.
+        const familyAlive = (family: number): boolean => tasks.some((t) => t.inBody && t.family === family);
+        const familyFor = (t: Tracked): number | undefined => {
           for (let a = t.parent; a !== undefined; a = tasks[a]?.parent) {
             const ancestor = tasks[a];
-            if (ancestor?.inBody === true && ancestor.key === t.key) return true;
+            if (ancestor !== undefined && ancestor.key === t.key && ancestor.family !== undefined && familyAlive(ancestor.family)) return ancestor.family;
           }
-          return false;
+          return undefined;
         };
-        const runningByKey = (key: string): number => tasks.filter((t) => t.inBody && t.key === key && !borrowsKey(t)).length;
+        const runningByKey = (key: string): number => new Set(tasks.filter((t) => t.inBody && t.key === key).map((t) => t.family)).size;
         const submit = (priority: number, key: string | undefined, parent: Tracked | undefined): void => {
           const id = tasks.length;
-          const tracked: Tracked = { id, priority, seq: seq++, key, state: 'queued', inBody: false, settledTimes: 0, gate: undefined, context: undefined, abort: new AbortController(), parent: parent?.id };
+          const tracked: Tracked = { id, priority, seq: seq++, key, state: 'queued', inBody: false, family: undefined, settledTimes: 0, gate: undefined, context: undefined, abort: new AbortController(), parent: parent?.id };
           tasks.push(tracked);
           const body = (context: TaskContext): Promise<number> => {
             if (tracked.state !== 'queued') violations.push(`task ${id} started in state ${tracked.state}`);
             tracked.state = 'running';
+            if (key !== undefined) tracked.family = familyFor(tracked) ?? id;
             tracked.inBody = true;
             tracked.context = context;
             startOrder.push(id);
@@ -125,7 +130,7 @@ describe('ConcurrencyManager: model', () => {
           if (running.length > 0) expect(status.active - status.borrowed, `${step}: owners`).toBeGreaterThanOrEqual(1);
           // No idle slot while a runnable task waits.
           if (!paused && status.active - status.borrowed < limit) {
-            const runnable = queued.filter((t) => t.key === undefined || runningByKey(t.key) < PER_KEY);
+            const runnable = queued.filter((t) => t.key === undefined || runningByKey(t.key) < PER_KEY || familyFor(t) !== undefined);
             expect(runnable.map((t) => t.id), `${step}: idle slot while runnable tasks wait`).toEqual([]);
           }
           expect(violations, step).toEqual([]);
