@@ -43,7 +43,10 @@ export interface EnqueueThumbnailsOptions {
   readonly batchId?: string;
   /** BullMQ attempts per job (first included). Minimum: `1`. @default 5 */
   readonly attempts?: number;
-  /** More BullMQ job options (priority, removeOnComplete…); `jobId`, `attempts` and `backoff` are bulwark's. */
+  /**
+   * More BullMQ job options (priority, removeOnComplete…); `jobId`, `attempts` and `backoff` are bulwark's.
+   * @default none (BullMQ's defaults: finished jobs are kept)
+   */
   readonly jobOptions?: Omit<JobsOptions, 'jobId' | 'attempts' | 'backoff'>;
 }
 

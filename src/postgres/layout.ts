@@ -16,6 +16,7 @@ export interface PostgresLayout {
     readonly schema?: string;
     /** Primary key (any type; compared with the id as text parameter). */
     readonly id: string;
+    /** The project the image belongs to. */
     readonly projectId: string;
     /** The source image's storage key. */
     readonly imageKey: string;
@@ -23,12 +24,15 @@ export interface PostgresLayout {
     readonly createdAt: string;
     /** The thumbnail's storage key; `NULL` while there is none. */
     readonly thumbnailKey: string;
-    /** Optional columns `saveThumbnail` also fills. */
+    /** The thumbnail's width, filled by `saveThumbnail`. @default none (not recorded) */
     readonly thumbnailWidth?: string;
+    /** The thumbnail's height. @default none (not recorded) */
     readonly thumbnailHeight?: string;
+    /** The thumbnail's format (`webp`, `jpeg`, `png`). @default none (not recorded) */
     readonly thumbnailFormat?: string;
+    /** The thumbnail's size in bytes. @default none (not recorded) */
     readonly thumbnailBytes?: string;
-    /** Set to `now()` by `saveThumbnail`. */
+    /** Set to `now()` by `saveThumbnail`. @default none (not recorded) */
     readonly thumbnailUpdatedAt?: string;
     /**
      * Only images whose `column` equals `done` count as segmented (for `findMissingThumbnails` and
@@ -39,7 +43,9 @@ export interface PostgresLayout {
     readonly status?: { readonly column: string; readonly done: string };
   };
   readonly segmentations: {
+    /** Table name. */
     readonly table: string;
+    /** Its schema. @default none (the search path) */
     readonly schema?: string;
     /** The column referencing the image's id (one segmentation per image). */
     readonly imageId: string;
