@@ -3,4 +3,4 @@
 export { bulwarkBackoff, classifiedProcessor } from './classified.js';
 export type { BulwarkBackoffOptions, ClassifiedProcessorOptions, JobVerdict } from './classified.js';
 export { enqueueThumbnails, thumbnailBatchReport, thumbnailJobId, thumbnailProcessor } from './thumbnails.js';
-export type { EnqueueThumbnailsOptions, ThumbnailBatch, ThumbnailBatchReport, ThumbnailGenerator, ThumbnailJobData, ThumbnailJobResult } from './thumbnails.js';
+export type { EnqueueThumbnailsOptions, ThumbnailBatch, ThumbnailBatchReport, ThumbnailFailure, ThumbnailGenerator, ThumbnailJobData, ThumbnailJobResult } from './thumbnails.js';

@@ -9,9 +9,12 @@ export interface ThumbnailJobData {
   readonly id: string;
   /** The batch it was enqueued with. */
   readonly batchId: string;
-  /** Set by the worker when the job fails for good: what bulwark decided about the error. */
-  readonly failure?: JobVerdict & { readonly message: string };
 }
+
+/** What the worker writes to a job's log on each failed attempt (a line `bulwark:` + JSON). */
+export type ThumbnailFailure = JobVerdict & { readonly message: string };
+
+const LOG_PREFIX = 'bulwark:';
 
 /** What a thumbnail job returns. */
 export interface ThumbnailJobResult {
@@ -125,24 +128,40 @@ export async function thumbnailBatchReport(queue: Queue<ThumbnailJobData, Thumbn
     }),
   );
   const succeeded: string[] = [];
-  const failed: Array<ThumbnailBatchReport['failed'][number]> = [];
+  const failed: Array<{ readonly id: string; readonly job: Job<ThumbnailJobData, ThumbnailJobResult> }> = [];
   const notProcessed: string[] = [];
   for (const { id, job, state } of rows) {
     if (state === 'completed') succeeded.push(id);
-    else if (state === 'failed' && job !== undefined) {
-      const failure = job.data.failure;
-      failed.push({ id, code: failure?.code, reason: failure?.reason, message: failure?.message ?? job.failedReason, attempts: job.attemptsMade });
-    } else notProcessed.push(id);
+    else if (state === 'failed' && job !== undefined) failed.push({ id, job });
+    else notProcessed.push(id);
   }
+  // The verdict of a failed job's last attempt, from its log (one more round trip, failed jobs only).
+  const failures = await Promise.all(
+    failed.map(async ({ id, job }) => {
+      const { logs } = await queue.getJobLogs(job.id as string, -1, -1);
+      const failure = parseFailure(logs[0]);
+      return { id, code: failure?.code, reason: failure?.reason, message: failure?.message ?? job.failedReason, attempts: job.attemptsMade };
+    }),
+  );
   const total = batch.ids.length;
-  return { batchId: batch.batchId, total, succeeded, failed, notProcessed, progress: total === 0 ? 1 : (succeeded.length + failed.length) / total, done: notProcessed.length === 0 };
+  return { batchId: batch.batchId, total, succeeded, failed: failures, notProcessed, progress: total === 0 ? 1 : (succeeded.length + failed.length) / total, done: notProcessed.length === 0 };
+}
+
+function parseFailure(line: string | undefined): ThumbnailFailure | undefined {
+  if (line === undefined || !line.startsWith(LOG_PREFIX)) return undefined;
+  try {
+    const value: unknown = JSON.parse(line.slice(LOG_PREFIX.length));
+    return typeof value === 'object' && value !== null ? (value as ThumbnailFailure) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * The BullMQ processor of thumbnail jobs: `generator.generate(id)` with the job's signal, driven by
  * bulwark's classifiers (see `classifiedProcessor`): bad input fails the job at once, transient faults
- * go back to BullMQ for another attempt with bulwark's backoff. Every failed attempt records
- * bulwark's verdict in the job's data (`failure`): whichever attempt turns out to be the last (the
+ * go back to BullMQ for another attempt with bulwark's backoff. Every failed attempt appends
+ * bulwark's verdict to the job's log (a `bulwark:` line): whichever attempt turns out to be the last (the
  * attempts ran out, the backoff gave up on a long `Retry-After`, the error was permanent), the batch
  * report has its code and reason.
  *
@@ -167,7 +186,11 @@ export function thumbnailProcessor(generator: ThumbnailGenerator, options: Class
       return await process(job, token, signal);
     } catch (error) {
       const verdict = typeof error === 'object' && error !== null ? verdicts.get(error) : undefined;
-      if (verdict !== undefined) await job.updateData({ ...job.data, failure: { ...verdict, message: error instanceof Error ? error.message : String(error) } }).catch(() => undefined);
+      if (verdict !== undefined) {
+        // Appended to the job's log, not written into its data: nothing anyone else wrote is lost.
+        const failure: ThumbnailFailure = { ...verdict, message: error instanceof Error ? error.message : String(error) };
+        await job.log(`${LOG_PREFIX}${JSON.stringify(failure)}`).catch(() => undefined);
+      }
       throw error;
     }
   };

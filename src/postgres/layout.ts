@@ -20,7 +20,7 @@ export interface PostgresLayout {
     readonly projectId: string;
     /** The source image's storage key. */
     readonly imageKey: string;
-    /** Orders "oldest first". */
+    /** Orders "oldest first"; `NOT NULL` (a row without it cannot be placed in the order). */
     readonly createdAt: string;
     /** The thumbnail's storage key; `NULL` while there is none. */
     readonly thumbnailKey: string;
@@ -103,8 +103,9 @@ export const prismaBackendLayout: PostgresLayout = {
 
 /** @internal A quoted identifier: `"name"`, inner quotes doubled; NUL and empty names refused. */
 export function ident(name: string, option: string): string {
-  if (typeof name !== 'string' || name === '' || name.includes('\u0000') || name.length > 63) {
-    throw new InvalidOptionError(option, 'a non-empty identifier of at most 63 characters', name);
+  // PostgreSQL truncates identifiers past 63 bytes (UTF-8), silently: two long names would be one.
+  if (typeof name !== 'string' || name === '' || name.includes('\u0000') || new TextEncoder().encode(name).length > 63) {
+    throw new InvalidOptionError(option, 'a non-empty identifier of at most 63 bytes (UTF-8)', name);
   }
   return `"${name.replace(/"/g, '""')}"`;
 }

@@ -65,8 +65,8 @@ export class PostgresRepository implements SegmentationRepository {
       get: `SELECT t.${l.id}::text AS bulwark_id, t.${l.projectId}::text AS bulwark_project, t.${l.imageKey} AS bulwark_image_key, t.${l.thumbnailKey} AS bulwark_thumbnail_key, s.${l.polygons} AS bulwark_polygons ${from} JOIN ${l.segmentations} s ON s.${l.imageId} = t.${l.id} WHERE t.${l.id} = $1 LIMIT 1`,
       save: `UPDATE ${l.images} SET ${sets.join(', ')} WHERE ${l.id} = $1`,
       missing: `SELECT (SELECT count(*) ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NULL)::int AS bulwark_missing, (SELECT count(*) ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NOT NULL)::int AS bulwark_done, ARRAY(SELECT t.${l.id}::text ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NULL ORDER BY ${order} LIMIT $2) AS bulwark_ids`,
-      list: `SELECT t.${l.id}::text AS bulwark_id, t.${l.thumbnailKey} AS bulwark_key, t.${l.createdAt}::text AS bulwark_at ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NOT NULL ORDER BY ${order} LIMIT $2`,
-      listAfter: `SELECT t.${l.id}::text AS bulwark_id, t.${l.thumbnailKey} AS bulwark_key, t.${l.createdAt}::text AS bulwark_at ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NOT NULL AND (t.${l.createdAt}, t.${l.id}) > ($3, $4) ORDER BY ${order} LIMIT $2`,
+      list: `SELECT t.${l.id}::text AS bulwark_id, t.${l.thumbnailKey} AS bulwark_key, to_json(t.${l.createdAt}) #>> '{}' AS bulwark_at ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NOT NULL ORDER BY ${order} LIMIT $2`,
+      listAfter: `SELECT t.${l.id}::text AS bulwark_id, t.${l.thumbnailKey} AS bulwark_key, to_json(t.${l.createdAt}) #>> '{}' AS bulwark_at ${from} WHERE ${scope} AND t.${l.thumbnailKey} IS NOT NULL AND (t.${l.createdAt}, t.${l.id}) > ($3, $4) ORDER BY ${order} LIMIT $2`,
     };
   }
 
@@ -76,7 +76,7 @@ export class PostgresRepository implements SegmentationRepository {
     try {
       ({ rows } = await this.#query(this.#sql.get, [id], options));
     } catch (error) {
-      if (notAKey(error)) return undefined; // 'nope' on an integer or uuid key: no such record
+      if (dataError(error)) return undefined; // 'nope' on an integer or uuid key, a NUL: no such record
       throw error;
     }
     const row = rows[0] as { bulwark_id: string; bulwark_project: string; bulwark_image_key: string; bulwark_thumbnail_key: string | null; bulwark_polygons: unknown } | undefined;
@@ -97,7 +97,7 @@ export class PostgresRepository implements SegmentationRepository {
     try {
       result = await this.#query(this.#sql.save, values, options);
     } catch (error) {
-      if (notAKey(error)) throw new SegmentationNotFoundError(id);
+      if (dataError(error)) throw new SegmentationNotFoundError(id);
       throw error;
     }
     if (result.rowCount === 0) throw new SegmentationNotFoundError(id);
@@ -105,7 +105,13 @@ export class PostgresRepository implements SegmentationRepository {
 
   /** Segmented images of the project without a thumbnail, oldest first (two index-only counts and one index range, in one statement). */
   async findMissingThumbnails(query: { readonly projectId: string; readonly limit: number }, options?: IoOptions): Promise<{ totalImages: number; missing: number; ids: string[] }> {
-    const { rows } = await this.#query(this.#sql.missing, [query.projectId, query.limit], options);
+    let rows: readonly unknown[];
+    try {
+      ({ rows } = await this.#query(this.#sql.missing, [query.projectId, query.limit], options));
+    } catch (error) {
+      if (dataError(error)) return { totalImages: 0, missing: 0, ids: [] }; // a project id its column cannot hold: no images
+      throw error;
+    }
     const row = rows[0] as { bulwark_missing: number; bulwark_done: number; bulwark_ids: string[] };
     return { totalImages: row.bulwark_missing + row.bulwark_done, missing: row.bulwark_missing, ids: row.bulwark_ids };
   }
@@ -113,16 +119,26 @@ export class PostgresRepository implements SegmentationRepository {
   /** Recorded thumbnails of the project, oldest first, keyset-paginated (the cursor is opaque). */
   async listThumbnails(query: { readonly projectId: string; readonly limit: number; readonly after?: string }, options?: IoOptions): Promise<{ items: { id: string; key: string }[]; next?: string }> {
     let rows: readonly unknown[];
+    const first = async (): Promise<readonly unknown[] | undefined> => {
+      try {
+        return (await this.#query(this.#sql.list, [query.projectId, query.limit + 1], options)).rows;
+      } catch (error) {
+        if (dataError(error)) return undefined; // a project id its column cannot hold: no images
+        throw error;
+      }
+    };
     if (query.after === undefined) {
-      ({ rows } = await this.#query(this.#sql.list, [query.projectId, query.limit + 1], options));
+      rows = (await first()) ?? [];
     } else {
       const [at, id] = decodeCursor(query.after);
       try {
         ({ rows } = await this.#query(this.#sql.listAfter, [query.projectId, query.limit + 1, at, id], options));
       } catch (error) {
-        // A cursor that decodes but holds no valid timestamp or key was not one of ours.
-        if (notAKey(error) || codeOf(error) === '22007' || codeOf(error) === '22008') throw new InvalidOptionError('after', 'a cursor returned by listThumbnails as `next`', query.after);
-        throw error;
+        if (!dataError(error)) throw error;
+        // The project id or the cursor: a project its column cannot hold has no images; otherwise the
+        // cursor (a timestamp or key that does not parse) was not one of ours.
+        if ((await first()) === undefined) rows = [];
+        else throw new InvalidOptionError('after', 'a cursor returned by listThumbnails as `next`', query.after);
       }
     }
     const page = (rows as Array<{ bulwark_id: string; bulwark_key: string; bulwark_at: string }>).slice(0, query.limit);
@@ -160,10 +176,13 @@ function codeOf(error: unknown): unknown {
   return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
 }
 
-/** An id that cannot be a value of the key's type (`22P02` invalid text, `22003` out of range): there is no such row. */
-function notAKey(error: unknown): boolean {
+/**
+ * A value its column cannot hold (SQLSTATE class `22`, data exception: `22P02` not an integer or
+ * uuid, `22003` out of range, `22021` a NUL byte, `22007`/`22008` a bad timestamp…): no row has it.
+ */
+function dataError(error: unknown): boolean {
   const code = codeOf(error);
-  return code === '22P02' || code === '22003';
+  return typeof code === 'string' && code.startsWith('22');
 }
 
 function encodeCursor(at: string, id: string): string {
@@ -173,7 +192,7 @@ function encodeCursor(at: string, id: string): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && /^\d{4,}-\d\d-\d\d[ T]\d/.test(value[0])) return [value[0], value[1]];
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && /^(?:\d{4,}-\d\d-\d\d[ T]\d|-?infinity$)/.test(value[0])) return [value[0], value[1]];
   } catch {
     // fall through
   }

@@ -15,6 +15,7 @@ import { InvalidOptionError, PermanentError, RetryExhaustedError } from '../../s
 import { bulwarkBackoff, classifiedProcessor, enqueueThumbnails, thumbnailBatchReport, thumbnailJobId, thumbnailProcessor, type ThumbnailJobData, type ThumbnailJobResult } from '../../src/bullmq/index.js';
 import { postgresSchema } from '../../src/postgres/index.js';
 import { MemoryRepository, MemoryStorage, ThumbnailManager } from '../../src/thumbnails/index.js';
+import { deferred } from '../helpers/deferred.js';
 import { solid } from '../helpers/images.js';
 import { findPostgres, serversRequired, startPostgres, type PostgresServer } from '../helpers/postgres.js';
 import { findRedis, startRedis, type RedisServer } from '../helpers/redis.js';
@@ -174,6 +175,31 @@ describe.skipIf(!redisAvailable)('on a real Redis', () => {
       report = await thumbnailBatchReport(queue, batch);
     }
     expect(report.failed).toEqual([{ id: 'x', code: 'ECONNRESET', reason: 'network ECONNRESET', message: 'socket hang up', attempts: 2 }]);
+  }, 30_000);
+
+  it("recording a failed attempt never overwrites the job's data written by someone else meanwhile", async () => {
+    let attempt = 0;
+    const gate = deferred<void>();
+    const generator = {
+      generate: async () => {
+        attempt++;
+        if (attempt === 1) await gate.promise;
+        throw coded('ECONNRESET', `fail #${attempt}`);
+      },
+    };
+    const { queue } = open<ThumbnailJobData & { note?: string }, ThumbnailJobResult>(queueName(), thumbnailProcessor(generator));
+    const batch = await enqueueThumbnails(queue, ['n'], { attempts: 2 });
+    for (let i = 0; i < 200 && attempt === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const job = await queue.getJob(thumbnailJobId(batch.batchId, 'n'));
+    await job?.updateData({ ...job.data, note: 'written elsewhere' });
+    gate.resolve();
+    let report = await thumbnailBatchReport(queue, batch);
+    for (let i = 0; i < 200 && !report.done; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      report = await thumbnailBatchReport(queue, batch);
+    }
+    expect(report.failed).toEqual([{ id: 'n', code: 'ECONNRESET', reason: 'network ECONNRESET', message: 'fail #2', attempts: 2 }]);
+    expect((await queue.getJob(thumbnailJobId(batch.batchId, 'n')))?.data).toMatchObject({ id: 'n', note: 'written elsewhere' });
   }, 30_000);
 
   it('a job whose backoff gives up (a Retry-After beyond the cap) is reported with its reason, as is a thrown string', async () => {

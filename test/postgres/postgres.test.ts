@@ -151,6 +151,28 @@ describe.skipIf(!available)('bulwark/postgres on a real server', () => {
       await expect(repository.listThumbnails({ projectId: 'p', limit: 2, after: forged })).rejects.toBeInstanceOf(InvalidOptionError);
     });
 
+    it('the cursor does not depend on DateStyle; a NUL in an id is no record; identifiers are counted in bytes', async () => {
+      const sqlStyle = new pg.Pool({ connectionString: server.url, max: 1, options: '-c DateStyle=SQL,DMY' });
+      sqlStyle.on('error', () => undefined);
+      try {
+        const repository = new PostgresRepository({ pool: sqlStyle });
+        const seen: string[] = [];
+        let after: string | undefined;
+        do {
+          const page = await repository.listThumbnails({ projectId: 'p1', limit: 1, ...(after === undefined ? {} : { after }) });
+          seen.push(...page.items.map((item) => item.id));
+          after = page.next;
+        } while (after !== undefined);
+        expect(seen).toEqual(['a', 'b', 'c']);
+      } finally {
+        await sqlStyle.end();
+      }
+      const repository = new PostgresRepository({ pool });
+      await expect(repository.getSegmentation('a\u0000b')).resolves.toBeUndefined();
+      await expect(repository.findMissingThumbnails({ projectId: 'p\u0000', limit: 5 })).resolves.toEqual({ totalImages: 0, missing: 0, ids: [] });
+      expect(() => new PostgresRepository({ pool, layout: { ...bulwarkLayout, images: { ...bulwarkLayout.images, table: 'é'.repeat(40) } } })).toThrow('63 bytes');
+    });
+
     it('postgresIndexes gives tables whose names sanitise alike indexes of their own', async () => {
       const layoutFor = (table: string): PostgresLayout => ({ ...bulwarkLayout, images: { ...bulwarkLayout.images, table } });
       for (const table of ['img-a', 'img_a']) {
