@@ -38,38 +38,30 @@ function naiveSvg(polygons, width, height, s, stroke) {
   return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${paths}</svg>`);
 }
 
+/** `generateMany` over all inputs through a ThumbnailManager on `storage` (inputs stored first, not timed). */
+async function throughManager(storage, inputs, concurrency) {
+  const repository = new MemoryRepository();
+  for (const input of inputs) {
+    await storage.put(`images/${input.id}.${input.format}`, input.data, { contentType: `image/${input.format}` });
+    repository.add({ id: input.id, projectId: 'bench', imageKey: `images/${input.id}.${input.format}`, polygons: input.polygons });
+  }
+  const manager = new ThumbnailManager({ storage, repository, format: 'webp', concurrency });
+  const watch = stopwatch();
+  const report = await manager.generateMany(inputs.map((i) => i.id));
+  if (report.succeeded !== inputs.length) throw new Error(`bulwark lost ${inputs.length - report.succeeded}`);
+  return watch();
+}
+
 const variants = {
   'bulwark ThumbnailManager + FileSystemStorage': async (inputs, concurrency) => {
     const root = mkdtempSync(join(tmpdir(), 'bulwark-bench-thumbs-'));
     try {
-      const storage = new FileSystemStorage({ root });
-      const repository = new MemoryRepository();
-      for (const input of inputs) {
-        await storage.put(`images/${input.id}.${input.format}`, input.data, { contentType: `image/${input.format}` });
-        repository.add({ id: input.id, projectId: 'bench', imageKey: `images/${input.id}.${input.format}`, polygons: input.polygons });
-      }
-      const manager = new ThumbnailManager({ storage, repository, format: 'webp', concurrency });
-      const watch = stopwatch();
-      const report = await manager.generateMany(inputs.map((i) => i.id));
-      if (report.succeeded !== inputs.length) throw new Error(`bulwark lost ${inputs.length - report.succeeded}`);
-      return watch();
+      return await throughManager(new FileSystemStorage({ root }), inputs, concurrency);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
   },
-  'bulwark ThumbnailManager': async (inputs, concurrency) => {
-    const storage = new MemoryStorage();
-    const repository = new MemoryRepository();
-    for (const input of inputs) {
-      await storage.put(`images/${input.id}.${input.format}`, input.data, { contentType: `image/${input.format}` });
-      repository.add({ id: input.id, projectId: 'bench', imageKey: `images/${input.id}.${input.format}`, polygons: input.polygons });
-    }
-    const manager = new ThumbnailManager({ storage, repository, format: 'webp', concurrency });
-    const watch = stopwatch();
-    const report = await manager.generateMany(inputs.map((i) => i.id));
-    if (report.succeeded !== inputs.length) throw new Error(`bulwark lost ${inputs.length - report.succeeded}`);
-    return watch();
-  },
+  'bulwark ThumbnailManager': (inputs, concurrency) => throughManager(new MemoryStorage(), inputs, concurrency),
   'hand-written: resize, then one SVG overlay': async (inputs, concurrency) => {
     const limit = pLimit(concurrency);
     const watch = stopwatch();
