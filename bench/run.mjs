@@ -3,7 +3,7 @@
 // bench/.results/latest.md (untracked: bench/README.md holds the recorded run, updated by hand after a
 // quiet full run). `npm run bench` builds first. Never pass/fail.
 // Pick some: `node bench/run.mjs retry limiter`. `--quick` (`npm run bench:quick`): smaller sizes, fewer
-// rounds, no thread-pool sweep: under a minute, for a smoke check of the ratios, not for the record.
+// rounds, no thread-pool sweep: about two minutes, for a smoke check of the ratios, not for the record.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
