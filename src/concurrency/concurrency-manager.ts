@@ -11,7 +11,7 @@ import { Emitter, warnHookError, type HookErrorHandler } from '../internal/event
 import { integer, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../internal/validate.js';
 import type { ConcurrencyEvents, ConcurrencyManagerOptions, ConcurrencyStatus, RateLimit, RunOptions, RunningTask, TaskContext } from './options.js';
 import { LinkedQueue, PriorityQueue } from './queue.js';
-import { StartWindow, rateLimit } from './rate.js';
+import { rateLimit, startLimit, type StartLimit } from './rate.js';
 
 type Settle = (value: unknown) => void;
 type TaskFn = (context: TaskContext) => unknown;
@@ -140,7 +140,7 @@ interface KeyState {
   active: number;
   waiting: LinkedQueue<Task>;
   /** Its `ratePerKey` window (while it remembers a start). */
-  window: StartWindow | undefined;
+  window: StartLimit | undefined;
 }
 
 /** The tasks of every manager running in the current async context, innermost first (`reentrant: 'detect' | 'throw'`). */
@@ -205,7 +205,7 @@ export class ConcurrencyManager {
   #sizeWaiters: Array<{ readonly size: number; readonly resolve: () => void }> = [];
   #pendingZeroWaiters: Array<() => void> = [];
   readonly #timeoutMs: number | undefined;
-  readonly #rate: StartWindow | undefined;
+  readonly #rate: StartLimit | undefined;
   readonly #ratePerKey: RateLimit | undefined;
   /** The one timer that wakes the queue when a rate window opens (armed only while a task waits for it). */
   #rateTimer: Timer | undefined;
@@ -236,7 +236,7 @@ export class ConcurrencyManager {
     this.#paused = optionalBoolean('paused', options.paused) ?? false;
     this.#timeoutMs = optionalNumber('timeoutMs', options.timeoutMs, 1, Number.MAX_SAFE_INTEGER);
     const rate = rateLimit('rate', options.rate);
-    this.#rate = rate === undefined ? undefined : new StartWindow(rate);
+    this.#rate = rate === undefined ? undefined : startLimit(rate);
     this.#ratePerKey = rateLimit('ratePerKey', options.ratePerKey);
     this.#events = new Emitter(optionalFunction<HookErrorHandler>('onHookError', options.onHookError) ?? warnHookError);
     this.#clock = options.clock ?? systemClock;
@@ -535,7 +535,9 @@ export class ConcurrencyManager {
   }
 
   /** Runs `#wake` after `ms` (keeping an earlier wake-up if one is armed). Armed only while a task waits for a rate window. */
-  #wakeAfter(ms: number): void {
+  #wakeAfter(wait: number): void {
+    // Whole milliseconds (timers round anyway): a wake-up never comes before the window has room.
+    const ms = Math.ceil(wait);
     const at = this.#clock.now() + ms;
     if (this.#rateTimer !== undefined) {
       if (this.#rateTimerAt <= at) return;
@@ -806,7 +808,7 @@ export class ConcurrencyManager {
   #beginKey(running: Running, key: string, lender: Running | undefined, now: number): void {
     if (this.#ratePerKey !== undefined) {
       const state = this.#keyState(key);
-      (state.window ??= new StartWindow(this.#ratePerKey)).record(now);
+      (state.window ??= startLimit(this.#ratePerKey)).record(now);
       // Keys come and go (tenants): forget those whose window is empty, every 1024 keyed starts and at
       // most once per interval otherwise (a burst of keys is forgotten by the next start after it).
       if (++this.#keyRecords % 1024 === 0 || now - this.#lastSweep >= this.#ratePerKey.intervalMs) this.#pruneKeys();

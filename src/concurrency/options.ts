@@ -95,12 +95,24 @@ export interface ConcurrencyManagerOptions {
   readonly clock?: Clock;
 }
 
-/** A rate limit: at most `limit` starts in any `intervalMs` window. */
+/**
+ * A rate limit: at most `limit` starts in any `intervalMs` window; or, with `burst`, a token bucket
+ * that banks unused capacity.
+ */
 export interface RateLimit {
-  /** Starts allowed per window. Minimum: `1`. */
+  /** Starts allowed per window (with `burst`: tokens added per `intervalMs`). Minimum: `1`. */
   readonly limit: number;
   /** The window, in milliseconds. Minimum: `1`. */
   readonly intervalMs: number;
+  /**
+   * Carry unused capacity over: a token bucket holding up to `burst` starts, refilled continuously at
+   * `limit` per `intervalMs` (one token every `intervalMs / limit` ms). After a quiet spell, up to
+   * `burst` tasks start at once; under steady load, starts are spaced evenly at the rate. Any window of
+   * `intervalMs` then holds at most `burst + limit` starts (the sliding window alone: `limit`).
+   * Minimum: `1`.
+   * @default none (a sliding window: no carry-over)
+   */
+  readonly burst?: number;
 }
 
 /** What a task receives from `ConcurrencyManager.run`. */

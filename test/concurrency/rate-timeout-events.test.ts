@@ -681,3 +681,66 @@ describe('found by the third fuzz of the scheduler', () => {
     expect(started).toEqual(['P', 'A1', 'Z', 'C', 'A2']);
   });
 });
+
+describe('rate with burst: a token bucket', () => {
+  it('banks up to burst starts while quiet, then spaces starts at the rate (exact)', async () => {
+    const manager = new ConcurrencyManager({ concurrency: Infinity, rate: { limit: 1, intervalMs: 1000, burst: 3 } });
+    const starts: number[] = [];
+    const run = (): Promise<number> => manager.run(() => starts.push(Date.now()));
+    const first = Promise.all([run(), run(), run(), run(), run()]);
+    await vi.advanceTimersByTimeAsync(2000);
+    await first;
+    expect(starts).toEqual([0, 0, 0, 1000, 2000]);
+    expect(vi.getTimerCount()).toBe(0);
+    // Quiet for 3 s: the bucket is full again.
+    await vi.advanceTimersByTimeAsync(3000);
+    const second = Promise.all([run(), run(), run(), run()]);
+    await vi.advanceTimersByTimeAsync(1000);
+    await second;
+    expect(starts.slice(5)).toEqual([5000, 5000, 5000, 6000]);
+  });
+
+  it('partial refills count: half an interval of quiet banks half a token', async () => {
+    const manager = new ConcurrencyManager({ concurrency: Infinity, rate: { limit: 2, intervalMs: 1000, burst: 2 } });
+    const starts: number[] = [];
+    const run = (): Promise<number> => manager.run(() => starts.push(Date.now()));
+    await Promise.all([run(), run()]); // the bucket is empty at 0
+    await vi.advanceTimersByTimeAsync(250); // half a token
+    const next = Promise.all([run(), run()]);
+    await vi.advanceTimersByTimeAsync(1000);
+    await next;
+    expect(starts).toEqual([0, 0, 500, 1000]);
+  });
+
+  it('per key too; bad burst values are refused', async () => {
+    const manager = new ConcurrencyManager({ concurrency: Infinity, ratePerKey: { limit: 1, intervalMs: 100, burst: 2 } });
+    const starts: string[] = [];
+    const all = Promise.all(['a', 'a', 'a', 'b'].map((key, i) => manager.run(() => starts.push(`${key}${i}@${Date.now()}`), { key })));
+    await vi.advanceTimersByTimeAsync(100);
+    await all;
+    expect(starts).toEqual(['a0@0', 'a1@0', 'b3@0', 'a2@100']);
+    for (const burst of [0, 1.5, -1, Number.NaN]) expect(() => new ConcurrencyManager({ rate: { limit: 1, intervalMs: 10, burst } })).toThrow(InvalidOptionError);
+  });
+
+  it('property: any window of intervalMs holds at most burst + limit starts, and every task starts', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.nat(400), { minLength: 1, maxLength: 20 }), async (limit, burst, times) => {
+        vi.setSystemTime(0);
+        const intervalMs = 100;
+        const manager = new ConcurrencyManager({ concurrency: Infinity, rate: { limit, intervalMs, burst } });
+        const starts: number[] = [];
+        const promises: Promise<unknown>[] = [];
+        for (const at of [...times].sort((x, y) => x - y)) {
+          await vi.advanceTimersByTimeAsync(at - Date.now());
+          promises.push(manager.run(() => starts.push(Date.now())));
+        }
+        await vi.advanceTimersByTimeAsync(100_000);
+        await Promise.all(promises);
+        expect(starts).toHaveLength(times.length);
+        for (const s of starts) expect(starts.filter((t) => t > s - intervalMs && t <= s).length).toBeLessThanOrEqual(burst + limit);
+        expect(vi.getTimerCount()).toBe(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
