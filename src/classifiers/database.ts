@@ -87,10 +87,12 @@ function visit(error: unknown): Verdict | undefined {
  * Classifies database errors:
  * - PostgreSQL (`pg`, `postgres`): SQLSTATE in `code` — `40001` serialization failure, `40P01`
  *   deadlock, the whole connection class `08…`, `57P01`/`57P02`/`57P03` shutdown, `53300` too many
- *   connections, `55P03` lock not available are retriable; every other SQLSTATE (constraint
+ *   connections, `53200`/`53400` out of memory or a configuration limit, `58000`/`58030` system and
+ *   I/O errors, `55P03` lock not available are retriable; every other SQLSTATE (constraint
  *   violations `23…`, syntax `42…`, data `22…`, statement timeout `57014`) is permanent. `pg`'s
  *   code-less lost-connection errors (`Connection terminated unexpectedly`, a client "not queryable"
- *   after a connection error, pool connection timeouts; exact messages) are retriable.
+ *   after a connection error, pool connection timeouts, `Query read timeout`; exact messages) are
+ *   retriable; a pool used after `end()` is permanent.
  * - Prisma: `P1001`, `P1002`, `P1008`, `P1017`, `P2024`, `P2034` retriable; other `P…` codes permanent.
  *   `PrismaClientInitializationError` carries its code in `errorCode`, which is read too.
  * - MySQL (`mysql2`): deadlock, lock wait timeout, too many connections, lost connection retriable;

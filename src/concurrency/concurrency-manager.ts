@@ -8,7 +8,7 @@ import { TaskTimeoutError } from '../errors/task-timeout-error.js';
 import { abortReason, neverAbortedSignal } from '../internal/abort.js';
 import { startTimer, systemClock, type Clock, type Timer } from '../internal/clock.js';
 import { Emitter, warnHookError, type HookErrorHandler } from '../internal/events.js';
-import { integer, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../internal/validate.js';
+import { integer, knownOptions, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../internal/validate.js';
 import type { ConcurrencyEvents, ConcurrencyManagerOptions, ConcurrencyStatus, RateLimit, RunOptions, RunningTask, TaskContext } from './options.js';
 import { LinkedQueue, PriorityQueue } from './queue.js';
 import { rateLimit, startLimit, type StartLimit } from './rate.js';
@@ -153,6 +153,24 @@ let contextStorage: AsyncLocalStorage<Frame> | undefined;
 
 const BRAND = /* @__PURE__ */ Symbol.for('bulwark.ConcurrencyManager');
 
+/** Every `ConcurrencyManagerOptions` key: anything else is a typo or another library's name. */
+const KNOWN = /* @__PURE__ */ new Set(['concurrency', 'maxQueued', 'whenQueueFull', 'queueTimeoutMs', 'concurrencyPerKey', 'reentrant', 'paused', 'rate', 'ratePerKey', 'timeoutMs', 'onHookError', 'clock']);
+/** p-limit's, p-queue's, bottleneck's and bulwark 0.1's names, and bulwark's for them. */
+const ALIASES: Readonly<Record<string, string>> = {
+  maxConcurrent: 'concurrency',
+  maxConcurrentPerKey: 'concurrencyPerKey',
+  autoStart: 'paused (the opposite)',
+  interval: 'rate: { limit, intervalMs }',
+  intervalCap: 'rate: { limit, intervalMs }',
+  carryoverIntervalCount: 'rate.burst',
+  timeout: 'timeoutMs (or queueTimeoutMs for time spent queued)',
+  throwOnTimeout: 'nothing: a timed-out task always rejects with TaskTimeoutError',
+  queueClass: 'nothing: priorities are built in',
+  minTime: 'rate: { limit: 1, intervalMs }',
+  reservoir: 'rate: { limit, intervalMs, burst }',
+  highWater: 'maxQueued',
+};
+
 /** @internal Whether `value` is a `ConcurrencyManager` of any copy of bulwark (a brand, not `instanceof`). */
 export function isConcurrencyManager(value: unknown): value is ConcurrencyManager {
   return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
@@ -227,6 +245,8 @@ export class ConcurrencyManager {
 
   /** @throws {InvalidOptionError} when an option is out of range. */
   constructor(options: ConcurrencyManagerOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object', options);
+    knownOptions(options, KNOWN, ALIASES, 'ConcurrencyManager');
     this.#concurrency = integer('concurrency', options.concurrency ?? 5, 1, Infinity, true);
     this.#maxQueued = integer('maxQueued', options.maxQueued ?? Infinity, 0, Infinity, true);
     this.#wait = oneOf('whenQueueFull', options.whenQueueFull ?? 'reject', ['reject', 'wait']) === 'wait';

@@ -44,7 +44,7 @@ export interface ConcurrencyManagerOptions {
    * `detect` does the same for implicit `manager.run` calls inside a task, found with
    * `AsyncLocalStorage`; `throw` rejects them with a `ReentrantRunError`. Both are opt-in because the
    * first `AsyncLocalStorage.run` turns on promise hooks for the whole process (measured on Node 20:
-   * a plain `await` loop 3.5x slower, for good); `off` costs nothing.
+   * a plain `await` loop ~4x slower, for good); `off` costs nothing.
    * @default 'off'
    */
   readonly reentrant?: 'off' | 'detect' | 'throw';
@@ -71,8 +71,8 @@ export interface ConcurrencyManagerOptions {
   /**
    * The same rate limit per task `key` (a quota per tenant, per SMTP provider), on top of `rate`. A
    * task held back by its key's rate keeps its place for that key; other keys' tasks go ahead. A
-   * key's window is forgotten once it has passed (swept at most once per `intervalMs`, by a start:
-   * no timer), so a million short-lived keys do not stay in memory.
+   * key's window is forgotten once it has passed (swept by a start every 1024 keyed starts or once
+   * per `intervalMs`: no timer), so a million short-lived keys do not stay in memory.
    * `undefined`: keys are not rate-limited.
    * @default undefined
    */
@@ -117,7 +117,10 @@ export interface RateLimit {
 
 /** What a task receives from `ConcurrencyManager.run`. */
 export interface TaskContext {
-  /** The run's `signal` (a signal that never aborts when none was given). */
+  /**
+   * The run's `signal` (one that never aborts when none was given); with a `timeoutMs`, it also aborts
+   * with the `TaskTimeoutError` at the timeout.
+   */
   readonly signal: AbortSignal;
   /**
    * Runs a nested task on the same manager without deadlocking: it takes a free slot like any

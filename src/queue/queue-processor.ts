@@ -5,7 +5,7 @@ import { sleep } from '../internal/abort.js';
 import { startTimer, systemClock, type Clock, type Timer } from '../internal/clock.js';
 import { Emitter, reportHookError, warnHookError, type HookErrorHandler } from '../internal/events.js';
 import { RateWindow } from '../internal/rate-window.js';
-import { integer, number, optionalFunction } from '../internal/validate.js';
+import { integer, knownOptions, number, optionalFunction } from '../internal/validate.js';
 import { exponentialDelay } from '../retry/backoff.js';
 import type { AttemptContext, RetryOptions } from '../retry/options.js';
 import type { AttemptScheduling, RetryOutcome } from '../retry/retry.js';
@@ -184,6 +184,16 @@ interface Flight<P> {
 
 const noop = (): void => undefined;
 
+/** Every `QueueProcessorOptions` key: anything else is a typo or an older name. */
+const KNOWN_OPTIONS = /* @__PURE__ */ new Set(['concurrency', 'batchSize', 'leaseMs', 'attemptTimeoutMs', 'timeoutGraceMs', 'retry', 'maxDeliveries', 'redeliveryDelayMs', 'maxDelayMs', 'rate', 'sourceTimeoutMs', 'pollIntervalMs', 'onHookError', 'clock']);
+/** bulwark 0.1's names, and 0.2's for them. */
+const OPTION_ALIASES: Readonly<Record<string, string>> = {
+  maxConcurrent: 'concurrency',
+  onEvent: "on(type, listener) on the processor",
+  timeoutMs: 'attemptTimeoutMs',
+  maxAttempts: 'maxDeliveries',
+};
+
 /**
  * A worker loop over a {@link JobSource} with the semantics of a well-run job system: jobs are claimed
  * under a lease that is renewed while they run and expires if the process dies; each job is settled
@@ -231,6 +241,8 @@ export class QueueProcessor<P> {
   #totalMs = 0;
 
   constructor(source: JobSource<P>, handler: (payload: P, context: JobContext<P>) => unknown, options: QueueProcessorOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object', options);
+    knownOptions(options, KNOWN_OPTIONS, OPTION_ALIASES, 'QueueProcessor');
     for (const method of ['pull', 'ack', 'retryLater', 'deadLetter'] as const) {
       if (typeof source?.[method] !== 'function') throw new InvalidOptionError('source', `a JobSource (missing ${method}())`, source);
     }

@@ -9,7 +9,7 @@ import { UnacceptableResultError } from '../errors/unacceptable-result-error.js'
 import { abortReason, neverAbortedSignal, sleep } from '../internal/abort.js';
 import { startTimer, systemClock, type Clock } from '../internal/clock.js';
 import { reportHookError, warnHookError, type HookErrorHandler } from '../internal/events.js';
-import { integer, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../internal/validate.js';
+import { integer, knownOptions, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../internal/validate.js';
 import { exponentialDelay } from './backoff.js';
 import { applyJitter, JITTER_STRATEGIES, type JitterStrategy } from './jitter.js';
 import { logLine } from './log.js';
@@ -73,12 +73,7 @@ const ALIASES: Readonly<Record<string, string>> = {
 };
 
 function checkKnown(options: object): void {
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      const hint = ALIASES[key];
-      throw new InvalidOptionError(key, `a known retry option${hint === undefined ? '' : ` (did you mean ${hint}?)`}: this one does not exist`, (options as Record<string, unknown>)[key]);
-    }
-  }
+  knownOptions(options, KNOWN, ALIASES, 'retry');
 }
 
 function verdictOption(name: string, value: unknown): Verdict | undefined {

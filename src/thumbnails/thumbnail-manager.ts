@@ -105,7 +105,7 @@ export class ThumbnailManager {
    * Resolves when the repository has recorded it.
    *
    * @throws {SegmentationNotFoundError} no such segmentation.
-   * @throws {ImageDecodeError | ImageTooLargeError | InvalidPolygonError | TooManyPolygonsError} bad input (never retried).
+   * @throws {ImageDecodeError | ImageTooLargeError | InvalidPolygonError | TooManyPolygonsError | TooManyPointsError} bad input (never retried).
    * @throws {RetryExhaustedError} transient failures outlasted the retries.
    */
   generate(segmentationId: string, options?: GenerateOptions): Promise<ThumbnailResult> {

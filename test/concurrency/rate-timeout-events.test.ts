@@ -744,3 +744,12 @@ describe('rate with burst: a token bucket', () => {
     );
   });
 });
+
+describe('ConcurrencyManager options', () => {
+  it('refuses an unknown option (another library\'s or a 0.1 name) with a hint instead of ignoring it', () => {
+    expect(() => new ConcurrencyManager({ maxConcurrent: 10 } as never)).toThrow(/maxConcurrent.*did you mean concurrency/);
+    expect(() => new ConcurrencyManager({ interval: 1000, intervalCap: 10 } as never)).toThrow(/did you mean rate/);
+    expect(() => new ConcurrencyManager({ concurrency: 2, typo: true } as never)).toThrow(InvalidOptionError);
+    expect(() => new ConcurrencyManager(null as never)).toThrow(InvalidOptionError);
+  });
+});

@@ -167,3 +167,11 @@ describe('QueueProcessor', () => {
     expect((await inner.pull(1, { leaseMs: 1000 }))[0]).toMatchObject({ id: 'job-1', deliveries: 2 });
   });
 });
+
+describe('QueueProcessor options', () => {
+  it('refuses an unknown option (a 0.1 name) with a hint instead of ignoring it', () => {
+    const source = new MemoryJobSource<number>();
+    expect(() => new QueueProcessor(source, () => undefined, { onEvent: () => undefined } as never)).toThrow(/onEvent.*did you mean on\(type, listener\)/);
+    expect(() => new QueueProcessor(source, () => undefined, { maxConcurrent: 3 } as never)).toThrow(/did you mean concurrency/);
+  });
+});
