@@ -1,6 +1,7 @@
 import { UnrecoverableError, type BackoffStrategy, type Job } from 'bullmq';
 import { defaultClassifier } from '../classifiers/index.js';
 import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
+import { stringCode } from '../classifiers/inspect.js';
 import { isRetryExhaustedError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { exponentialDelay } from '../retry/backoff.js';
@@ -40,11 +41,6 @@ export function judge(error: unknown, classifier: ErrorClassifier, unknown: Verd
  * error cannot carry the `bulwark` property): `thumbnailProcessor` reads it to record the failure.
  */
 export const verdicts = new WeakMap<object, JobVerdict>();
-
-function codeOf(error: unknown): string | undefined {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /** Options of `classifiedProcessor`. */
 export interface ClassifiedProcessorOptions {
@@ -95,7 +91,7 @@ export function classifiedProcessor<D, R, N extends string = string>(
       // BullMQ records `error.message`: a thrown string or number becomes an Error carrying it.
       const thrown = typeof caught === 'object' && caught !== null ? caught : Object.assign(new Error(String(caught)), { cause: caught });
       const { verdict, error } = judge(thrown, classifier, unknown);
-      const detail: JobVerdict = { retriable: verdict.retriable, reason: verdict.reason, code: codeOf(error) };
+      const detail: JobVerdict = { retriable: verdict.retriable, reason: verdict.reason, code: stringCode(error) };
       if (verdict.retriable) {
         if (typeof error === 'object' && error !== null) {
           verdicts.set(error, detail);

@@ -320,7 +320,8 @@ export class ConcurrencyManager {
   /**
    * Changes the priority of the first waiting task with this `id` (in queue order); it moves behind
    * the tasks already waiting with the new priority, as if it had just been added (p-queue's rule).
-   * Returns whether a task was found: `false` when none with this id waits (it started, settled, or
+   * A task held back by its key, or waiting for room in a full queue, keeps that place in line; the
+   * new priority applies when it re-enters the queue. Returns whether a task was found: `false` when none with this id waits (it started, settled, or
    * never existed) — where p-queue throws, since a task starting between the caller's check and this
    * call is a race, not a mistake.
    * @throws {InvalidOptionError} when `priority` is not a number.

@@ -1,6 +1,7 @@
 import type { RateLimit } from './options.js';
 import { integer, number } from '../internal/validate.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
+import { StartWindow } from '../internal/rate-window.js';
 
 /** @internal What the scheduler asks of a rate limit: a wait, a start recorded, and whether it can be forgotten. */
 export interface StartLimit {
@@ -11,7 +12,7 @@ export interface StartLimit {
 
 /** @internal The limit a `RateLimit` describes: a sliding window, or a token bucket with `burst`. */
 export function startLimit(rate: RateLimit): StartLimit {
-  return rate.burst === undefined ? new StartWindow(rate) : new TokenBucket(rate.limit, rate.intervalMs, rate.burst);
+  return rate.burst === undefined ? new StartWindow(rate.limit, rate.intervalMs) : new TokenBucket(rate.limit, rate.intervalMs, rate.burst);
 }
 
 /**
@@ -50,47 +51,6 @@ export class TokenBucket implements StartLimit {
   stale(now: number): boolean {
     this.#refill(now);
     return this.#tokens >= this.#capacity - 1e-9;
-  }
-}
-
-/**
- * @internal A sliding window over the last `limit` start times: a start is allowed once the oldest
- * of them is `intervalMs` old, so no window of `intervalMs` ever holds more than `limit` starts.
- */
-export class StartWindow implements StartLimit {
-  readonly #starts: number[] = [];
-  #next = 0;
-  readonly limit: number;
-  readonly intervalMs: number;
-
-  constructor(rate: RateLimit) {
-    this.limit = rate.limit;
-    this.intervalMs = rate.intervalMs;
-  }
-
-  /** Milliseconds until a start is allowed at `now` (0: now). */
-  wait(now: number): number {
-    if (this.#starts.length < this.limit) return 0;
-    const oldest = this.#starts[this.#next] as number;
-    const wait = oldest + this.intervalMs - now;
-    return wait > 0 ? wait : 0;
-  }
-
-  record(now: number): void {
-    if (this.#starts.length < this.limit) {
-      this.#starts.push(now);
-      return;
-    }
-    this.#starts[this.#next] = now;
-    this.#next = this.#next + 1 === this.limit ? 0 : this.#next + 1;
-  }
-
-  /** Whether every recorded start has left the window (the window can be forgotten). */
-  stale(now: number): boolean {
-    const count = this.#starts.length;
-    if (count === 0) return true;
-    const newest = this.#starts[count < this.limit ? count - 1 : (this.#next + this.limit - 1) % this.limit] as number;
-    return newest + this.intervalMs <= now;
   }
 }
 

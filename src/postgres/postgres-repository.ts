@@ -1,3 +1,4 @@
+import { stringCode } from '../classifiers/inspect.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { abortReason } from '../internal/abort.js';
 import { SegmentationNotFoundError } from '../thumbnails/errors/segmentation-not-found-error.js';
@@ -172,17 +173,12 @@ export class PostgresRepository implements SegmentationRepository {
   }
 }
 
-function codeOf(error: unknown): unknown {
-  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-}
-
 /**
  * A value its column cannot hold (SQLSTATE class `22`, data exception: `22P02` not an integer or
  * uuid, `22003` out of range, `22021` a NUL byte, `22007`/`22008` a bad timestamp…): no row has it.
  */
 function dataError(error: unknown): boolean {
-  const code = codeOf(error);
-  return typeof code === 'string' && code.startsWith('22');
+  return stringCode(error)?.startsWith('22') === true;
 }
 
 function encodeCursor(at: string, id: string): string {
