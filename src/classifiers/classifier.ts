@@ -68,6 +68,18 @@ export function permanent(reason: string): Verdict {
   return { retriable: false, reason };
 }
 
+/** @internal A set of space-separated words: tables written as one string minify to a third. */
+export function words(list: string): ReadonlySet<string> {
+  return new Set(list.split(' '));
+}
+
+/** @internal `<domain> <code>` retriable when `code` is in `retry`, permanent when in `fail`, else no opinion. */
+export function byCode(domain: string, code: string | undefined, retry: ReadonlySet<string>, fail: ReadonlySet<string>): Verdict | undefined {
+  if (code === undefined) return undefined;
+  if (retry.has(code)) return retriable(`${domain} ${code}`);
+  return fail.has(code) ? permanent(`${domain} ${code}`) : undefined;
+}
+
 /**
  * @internal Runs `visit` on an error, then on what it wraps — every error of an `AggregateError`
  * (`errors`), then its `cause` — breadth first, at most `limit` values, each once (cycles end), until

@@ -1,84 +1,72 @@
-import { permanent, retriable, walkCauses, type ErrorClassifier, type Verdict } from './classifier.js';
+import { permanent, retriable, walkCauses, words, type ErrorClassifier, type Verdict } from './classifier.js';
 import { prop, stringCode } from './inspect.js';
 
-/** SQLSTATE codes (PostgreSQL, and the standard) worth retrying. Class `08` is matched as a prefix. */
-const SQLSTATE_RETRIABLE = /* @__PURE__ */ new Set([
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '55P03', // lock_not_available
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now
-  '53300', // too_many_connections
-  '53400', // configuration_limit_exceeded
-  '53200', // out_of_memory
-  '58000', // system_error
-  '58030', // io_error
-]);
+/**
+ * SQLSTATE codes (PostgreSQL, and the standard) worth retrying: `40001` serialization failure,
+ * `40P01` deadlock, `55P03` lock not available, `57P01`-`57P03` shutdown / cannot connect now,
+ * `53200` out of memory, `53300` too many connections, `53400` configuration limit, `58000` / `58030`
+ * system and I/O errors. The whole class `08` (connection exceptions) is matched apart.
+ */
+const SQLSTATE_RETRIABLE = /^(?:40001|40P01|55P03|57P0[1-3]|53[2-4]00|580[03]0)$/;
 
 /** Prisma error codes worth retrying: cannot reach the server, timeouts, pool exhaustion, write conflicts. */
-const PRISMA_RETRIABLE = /* @__PURE__ */ new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2034']);
+const PRISMA_RETRIABLE = /^P(?:100[128]|1017|2024|2034)$/;
 
-/** MySQL / MariaDB (mysql2) codes worth retrying. */
-const MYSQL_RETRIABLE = /* @__PURE__ */ new Set([
-  'ER_LOCK_DEADLOCK', // 1213
-  'ER_LOCK_WAIT_TIMEOUT', // 1205
-  'ER_CON_COUNT_ERROR', // 1040 too many connections
-  'ER_TOO_MANY_USER_CONNECTIONS', // 1203
-  'ER_SERVER_SHUTDOWN', // 1053
-  'ER_QUERY_INTERRUPTED', // 1317
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_NET_READ_INTERRUPTED',
-  'ER_NET_WRITE_INTERRUPTED',
-]);
-const MYSQL_RETRIABLE_ERRNO = /* @__PURE__ */ new Set([1213, 1205, 1040, 1203, 1053, 1317, 1159, 1161, 2006, 2013]);
+/** MySQL / MariaDB (mysql2) codes worth retrying: deadlock (1213), lock wait timeout (1205), too many connections (1040, 1203), shutdown (1053), interrupted (1317), lost connections. */
+const MYSQL_RETRIABLE = /* @__PURE__ */ words(
+  'ER_LOCK_DEADLOCK ER_LOCK_WAIT_TIMEOUT ER_CON_COUNT_ERROR ER_TOO_MANY_USER_CONNECTIONS ER_SERVER_SHUTDOWN ER_QUERY_INTERRUPTED ' +
+    'PROTOCOL_CONNECTION_LOST PROTOCOL_SEQUENCE_TIMEOUT ER_NET_READ_INTERRUPTED ER_NET_WRITE_INTERRUPTED',
+);
+const MYSQL_RETRIABLE_ERRNO: readonly number[] = [1213, 1205, 1040, 1203, 1053, 1317, 1159, 1161, 2006, 2013];
 
 /**
  * node-postgres (`pg`, `pg-pool`) reports a lost connection with a plain `Error` and no code: these
  * exact messages (compared whole, never as substrings) are its lost-connection errors — after the
- * server killed the backend (57P01 is seen only by the query in flight), a reset, or a pool timeout.
+ * server killed the backend (57P01 is seen only by the query in flight), a reset, or a pool timeout
+ * (the last one is the client's own `query_timeout`).
  */
-const PG_CONNECTION_LOST = /* @__PURE__ */ new Set([
+const PG_CONNECTION_LOST: readonly string[] = [
   'Connection terminated unexpectedly',
   'Client has encountered a connection error and is not queryable',
   'Connection terminated due to connection timeout',
   'timeout exceeded when trying to connect',
-  'Query read timeout', // the client's own `query_timeout`
-]);
+  'Query read timeout',
+];
 /** pg's code-less programming errors: retrying cannot help. */
-const PG_MISUSE = /* @__PURE__ */ new Set(['Cannot use a pool after calling end on the pool', 'Client was closed and is not queryable']);
+const PG_MISUSE: readonly string[] = ['Cannot use a pool after calling end on the pool', 'Client was closed and is not queryable'];
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
-const PRISMA = /^P\d{4}$/;
 
 function sqlState(code: string): Verdict {
-  if (code.startsWith('08')) return retriable(`database SQLSTATE ${code} (connection)`);
-  if (SQLSTATE_RETRIABLE.has(code)) return retriable(`database SQLSTATE ${code}`);
-  return permanent(`database SQLSTATE ${code}`);
+  const reason = `database SQLSTATE ${code}`;
+  if (code.startsWith('08')) return retriable(`${reason} (connection)`);
+  return SQLSTATE_RETRIABLE.test(code) ? retriable(reason) : permanent(reason);
 }
 
-function visit(error: unknown): Verdict | undefined {
+/** @internal The database verdict on one value (not its causes). */
+export function visitDatabase(error: unknown): Verdict | undefined {
   const code = stringCode(error) ?? stringCode(error, 'errorCode');
   if (code !== undefined) {
-    if (PRISMA.test(code)) {
-      return PRISMA_RETRIABLE.has(code) ? retriable(`database Prisma ${code}`) : permanent(`database Prisma ${code}`);
+    if (/^P\d{4}$/.test(code)) {
+      const reason = `database Prisma ${code}`;
+      return PRISMA_RETRIABLE.test(code) ? retriable(reason) : permanent(reason);
     }
+    const errno = prop(error, 'errno');
     if (MYSQL_RETRIABLE.has(code)) return retriable(`database MySQL ${code}`);
-    if (code.startsWith('ER_') && (prop(error, 'sqlMessage') !== undefined || typeof prop(error, 'errno') === 'number')) {
-      const errno = prop(error, 'errno');
-      if (typeof errno === 'number' && MYSQL_RETRIABLE_ERRNO.has(errno)) return retriable(`database MySQL ${code}`);
-      return permanent(`database MySQL ${code}`);
+    if (code.startsWith('ER_') && (prop(error, 'sqlMessage') !== undefined || typeof errno === 'number')) {
+      const reason = `database MySQL ${code}`;
+      return MYSQL_RETRIABLE_ERRNO.includes(errno as number) ? retriable(reason) : permanent(reason);
     }
-    // A SQLSTATE has five characters with at least one digit; Node's five-letter codes (EPIPE, EBUSY)
-    // have none, and system errors carry `syscall`.
+    // A SQLSTATE in `code` has at least one digit: Node's five-letter codes (EPIPE, EBUSY) have none,
+    // and system errors carry `syscall`.
     if (SQLSTATE.test(code) && /\d/.test(code) && prop(error, 'syscall') === undefined) return sqlState(code);
   }
   const state = stringCode(error, 'sqlState');
   if (state !== undefined && SQLSTATE.test(state)) return sqlState(state);
   if (code === undefined && error instanceof Error) {
-    if (PG_CONNECTION_LOST.has(error.message)) return retriable('database pg connection lost');
-    if (PG_MISUSE.has(error.message)) return permanent('database pg client closed');
+    const message = prop(error, 'message') as string;
+    if (PG_CONNECTION_LOST.includes(message)) return retriable('database pg connection lost');
+    if (PG_MISUSE.includes(message)) return permanent('database pg client closed');
   }
   return undefined;
 }
@@ -98,4 +86,4 @@ function visit(error: unknown): Verdict | undefined {
  * - MySQL (`mysql2`): deadlock, lock wait timeout, too many connections, lost connection retriable;
  *   other `ER_…` errors permanent.
  */
-export const databaseClassifier: ErrorClassifier = (error) => walkCauses(error, visit);
+export const databaseClassifier: ErrorClassifier = (error) => walkCauses(error, visitDatabase);

@@ -66,9 +66,15 @@ export function parseRetryAfter(value: string, now: number): number | undefined 
  * `delayMs`; the retry loop waits it exactly, up to its `maxRetryAfterMs`.
  */
 export function createHttpClassifier(options: HttpClassifierOptions = {}): ErrorClassifier {
+  const visit = httpVisitor(options);
+  return (error) => walkCauses(error, visit);
+}
+
+/** @internal The HTTP verdict on one value (not its causes), as {@link createHttpClassifier} reads it. */
+export function httpVisitor(options: HttpClassifierOptions = {}): (value: unknown) => Verdict | undefined {
   const statuses = new Set(options.retriableStatuses ?? DEFAULT_RETRIABLE_STATUSES);
   const now = options.now ?? Date.now;
-  const visit = (error: unknown): Verdict | undefined => {
+  return (error) => {
     const status = statusOf(error);
     if (status === undefined || status < 400) return undefined;
     if (!statuses.has(status)) return permanent(`http ${status}`);
@@ -77,11 +83,13 @@ export function createHttpClassifier(options: HttpClassifierOptions = {}): Error
     const delayMs = retryAfter === undefined ? undefined : parseRetryAfter(retryAfter, now());
     return retriable(`http ${status}`, delayMs);
   };
-  return (error) => walkCauses(error, visit);
 }
+
+/** @internal The default HTTP verdict on one value. */
+export const visitHttp: (value: unknown) => Verdict | undefined = /* @__PURE__ */ httpVisitor();
 
 /**
  * The HTTP classifier with default options: 408, 425, 429, 500, 502, 503, 504 retriable (honouring
  * `Retry-After`), every other 4xx/5xx permanent.
  */
-export const httpClassifier: ErrorClassifier = /* @__PURE__ */ createHttpClassifier();
+export const httpClassifier: ErrorClassifier = (error) => walkCauses(error, visitHttp);

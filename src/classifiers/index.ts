@@ -1,12 +1,12 @@
-import { bulwarkClassifier } from './bulwark.js';
-import { composeClassifiers, type ErrorClassifier } from './classifier.js';
-import { databaseClassifier } from './database.js';
-import { fileSystemClassifier } from './file-system.js';
-import { httpClassifier } from './http.js';
-import { imageClassifier } from './image.js';
-import { networkClassifier } from './network.js';
+import { bulwarkClassifier, visitBulwark } from './bulwark.js';
+import { walkCauses, type ErrorClassifier, type Verdict } from './classifier.js';
+import { databaseClassifier, visitDatabase } from './database.js';
+import { fileSystemClassifier, visitFileSystem } from './file-system.js';
+import { httpClassifier, visitHttp } from './http.js';
+import { imageClassifier, visitImage } from './image.js';
+import { networkClassifier, visitNetwork } from './network.js';
 import { programmingClassifier } from './programming.js';
-import { smtpClassifier } from './smtp.js';
+import { smtpClassifier, visitSmtp } from './smtp.js';
 
 /** The built-in classifiers, one per kind of dependency. */
 export const classifiers: {
@@ -37,19 +37,16 @@ export const classifiers: {
   programming: programmingClassifier,
 };
 
+/** Every domain's verdict on one value, most specific first. */
+const visitAll = (value: unknown): Verdict | undefined =>
+  visitBulwark(value) ?? visitSmtp(value) ?? visitHttp(value) ?? visitDatabase(value) ?? visitFileSystem(value) ?? visitNetwork(value) ?? visitImage(value);
+
 /**
- * Every built-in classifier composed, most specific first: bulwark, SMTP, HTTP, database, file
- * system, network, image, then programming errors (so a `fetch failed` whose `cause` is a known
- * network code is judged by that code). Each walks `cause` chains and `AggregateError`s. Returns `undefined` for errors none recognises; the retry loop then applies
+ * Every built-in classifier in one pass: the error, then what it wraps (`AggregateError.errors`, then
+ * `cause`, breadth first), and the first value any domain recognises decides — judged by bulwark,
+ * SMTP, HTTP, database, file-system, network and image rules in that order. Programming errors come
+ * last and only for the error itself, so a `fetch failed` whose `cause` is a known network code is
+ * judged by that code. Returns `undefined` for errors none recognises; the retry loop then applies
  * its `unknownErrorVerdict` (retriable by default).
  */
-export const defaultClassifier: ErrorClassifier = /* @__PURE__ */ composeClassifiers(
-  bulwarkClassifier,
-  smtpClassifier,
-  httpClassifier,
-  databaseClassifier,
-  fileSystemClassifier,
-  networkClassifier,
-  imageClassifier,
-  programmingClassifier,
-);
+export const defaultClassifier: ErrorClassifier = (error) => walkCauses(error, visitAll) ?? programmingClassifier(error);

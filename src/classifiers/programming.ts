@@ -16,6 +16,7 @@ export const programmingClassifier: ErrorClassifier = (error) => {
   if (!(error instanceof Error)) return undefined;
   const name = prop(error, 'name');
   if (typeof name !== 'string' || !PROGRAMMING.has(name)) return undefined;
-  if (name === 'TypeError' && FETCH_FAILED.has(error.message.toLowerCase())) return retriable('network fetch failed');
+  const message = prop(error, 'message');
+  if (name === 'TypeError' && typeof message === 'string' && FETCH_FAILED.has(message.toLowerCase())) return retriable('network fetch failed');
   return permanent(`programming ${name}`);
 };
