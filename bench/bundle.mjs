@@ -4,9 +4,20 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { emit } from './lib.mjs';
 
-async function size(contents) {
+async function size(contents, stubs = {}) {
+  // Replaces whole source modules (matched by path suffix) with minimal stand-ins: what is left is
+  // what the rest costs.
+  const stub = {
+    name: 'stub',
+    setup(b) {
+      for (const [suffix, body] of Object.entries(stubs)) {
+        b.onLoad({ filter: new RegExp(`${suffix.replace(/[./]/g, '\\$&')}$`) }, () => ({ contents: body, loader: 'ts' }));
+      }
+    },
+  };
   const result = await build({
-    stdin: { contents, resolveDir: process.cwd(), loader: 'js' },
+    stdin: { contents, resolveDir: process.cwd(), loader: 'ts' },
+    plugins: [stub],
     bundle: true,
     minify: true,
     format: 'esm',
@@ -34,3 +45,22 @@ const rows = [];
 for (const [name, contents] of Object.entries(cases)) rows.push({ name, ...(await size(contents)), gzipKb: 0 });
 for (const row of rows) row.gzipKb = +(row.gzipBytes / 1000).toFixed(2);
 emit('Bundle size (esbuild, minified, gzip -9)', rows, { goals: 'retry <= 2.5 kB, ConcurrencyManager <= 2.5 kB, BatchProcessor <= 6 kB, CircuitBreaker <= 2 kB (not met: see the README)' });
+
+// Where the bytes go (built from src/): each export alone, then without the default classifier's
+// tables (a classifier that knows nothing), then also without option validation and its messages.
+// What remains is the primitive itself: the floor any compact default or terser errors could reach.
+const NO_CLASSIFIER = { 'src/classifiers/index.ts': 'export const defaultClassifier = () => undefined; export const classifiers = {};' };
+const NO_VALIDATION = {
+  ...NO_CLASSIFIER,
+  'src/internal/validate.ts': 'const id = (_n, v) => v; export const integer = id, number = id, oneOf = id, optionalBoolean = id, optionalFunction = id, optionalNumber = id, optionalSignal = id, optionalInteger = id, positiveInteger = id, knownOptions = () => {};',
+  'src/errors/invalid-option-error.ts': 'export class InvalidOptionError extends Error {}',
+};
+const breakdown = [];
+for (const name of ['retry', 'CircuitBreaker', 'ConcurrencyManager', 'BatchProcessor']) {
+  const contents = `export { ${name} } from './src/index.ts';`;
+  const whole = await size(contents);
+  const noClassifier = await size(contents, NO_CLASSIFIER);
+  const bare = await size(contents, NO_VALIDATION);
+  breakdown.push({ name, gzipKb: +(whole.gzipBytes / 1000).toFixed(2), withoutDefaultClassifierKb: +(noClassifier.gzipBytes / 1000).toFixed(2), withoutClassifierAndValidationKb: +(bare.gzipBytes / 1000).toFixed(2) });
+}
+emit('Bundle size breakdown (from src/, min + gzip)', breakdown, { note: 'what each export costs without the default classifier, then also without option validation: the floor of the primitive itself' });
