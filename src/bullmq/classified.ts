@@ -6,7 +6,9 @@ import { isRetryExhaustedError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { exponentialDelay } from '../retry/backoff.js';
 import { applyJitter, JITTER_STRATEGIES, type JitterStrategy } from '../retry/jitter.js';
-import { integer, number, oneOf, optionalFunction } from '../internal/validate.js';
+import { warnHookError, type HookErrorHandler } from '../internal/events.js';
+import { integer, knownOptions, number, oneOf, optionalFunction, verdictOption } from '../internal/validate.js';
+import { verdictOf } from '../internal/verdict.js';
 
 const UNKNOWN: Verdict = { retriable: true, reason: 'unrecognised error' };
 
@@ -22,19 +24,38 @@ export interface JobVerdict {
  * @internal The verdict on an error, looking through a `RetryExhaustedError` (an in-process retry
  * that gave up) to the verdict on its last error: BullMQ's attempts take over from there.
  */
-export function judge(error: unknown, classifier: ErrorClassifier, unknown: Verdict): { readonly verdict: Verdict; readonly error: unknown } {
+export function judge(error: unknown, o: Judging): { readonly verdict: Verdict; readonly error: unknown } {
   if (isRetryExhaustedError(error)) {
     const last = error.errors[error.errors.length - 1] ?? error;
     return { verdict: error.verdict, error: last };
   }
-  let verdict: Verdict | undefined;
-  try {
-    verdict = classifier(error);
-  } catch {
-    verdict = undefined; // a classifier that throws decides nothing
-  }
-  return { verdict: verdict ?? unknown, error };
+  // A classifier that throws or answers garbage is reported and decides nothing.
+  return { verdict: verdictOf(o.classifier, error, o.onHookError) ?? o.unknown, error };
 }
+
+/** @internal How an adapter judges errors: its classifier, the verdict on the unrecognised, where a classifier's own error goes. */
+export interface Judging {
+  readonly classifier: ErrorClassifier;
+  readonly unknown: Verdict;
+  readonly onHookError: HookErrorHandler;
+}
+
+/** @internal Validates the options every adapter shares (`classifier`, `unknownErrorVerdict`, `onHookError`). */
+export function judging(options: { readonly classifier?: ErrorClassifier; readonly unknownErrorVerdict?: Verdict; readonly onHookError?: HookErrorHandler }): Judging {
+  return {
+    classifier: optionalFunction('classifier', options.classifier) ?? defaultClassifier,
+    unknown: verdictOption('unknownErrorVerdict', options.unknownErrorVerdict) ?? UNKNOWN,
+    onHookError: optionalFunction('onHookError', options.onHookError) ?? warnHookError,
+  };
+}
+
+/** BullMQ's own names, and bulwark's for them. */
+const ALIASES: Readonly<Record<string, string>> = {
+  attempts: "nothing here: set `attempts` on the job (queue.add(name, data, { attempts }))",
+  backoff: "nothing here: set `backoff: { type: 'bulwark' }` on the job and `settings.backoffStrategy: bulwarkBackoff()` on the worker",
+  delay: 'initialDelayMs',
+  type: "nothing here: jobs name the strategy with `backoff: { type: 'bulwark' }`",
+};
 
 /**
  * @internal The verdict on each error a classified processor threw, kept beside the error (a frozen
@@ -54,7 +75,15 @@ export interface ClassifiedProcessorOptions {
    * @default retriable (BullMQ's `attempts` bound it)
    */
   readonly unknownErrorVerdict?: Verdict;
+  /**
+   * Where a classifier's own error goes (one that throws, or answers something that is not a
+   * verdict): the job is then judged by `unknownErrorVerdict`.
+   * @default a process warning (`BulwarkHookWarning`)
+   */
+  readonly onHookError?: HookErrorHandler;
 }
+
+const PROCESSOR_OPTIONS = /* @__PURE__ */ new Set(['classifier', 'unknownErrorVerdict', 'onHookError']);
 
 /**
  * Wraps a BullMQ processor so bulwark's classifiers drive BullMQ's own retry machinery: an error the
@@ -82,15 +111,16 @@ export function classifiedProcessor<D, R, N extends string = string>(
   options: ClassifiedProcessorOptions = {},
 ): (job: Job<D, R, N>, token?: string, signal?: AbortSignal) => Promise<R> {
   if (typeof processor !== 'function') throw new InvalidOptionError('processor', 'a function', processor);
-  const classifier = optionalFunction('classifier', options.classifier) ?? defaultClassifier;
-  const unknown = options.unknownErrorVerdict ?? UNKNOWN;
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object', options);
+  knownOptions(options, PROCESSOR_OPTIONS, ALIASES, 'classifiedProcessor');
+  const o = judging(options);
   return async (job, token, signal) => {
     try {
       return await processor(job, token, signal);
     } catch (caught) {
       // BullMQ records `error.message`: a thrown string or number becomes an Error carrying it.
       const thrown = typeof caught === 'object' && caught !== null ? caught : Object.assign(new Error(String(caught)), { cause: caught });
-      const { verdict, error } = judge(thrown, classifier, unknown);
+      const { verdict, error } = judge(thrown, o);
       const detail: JobVerdict = { retriable: verdict.retriable, reason: verdict.reason, code: stringCode(error) };
       if (verdict.retriable) {
         if (typeof error === 'object' && error !== null) {
@@ -127,9 +157,16 @@ export interface BulwarkBackoffOptions {
   readonly classifier?: ErrorClassifier;
   /** @default retriable */
   readonly unknownErrorVerdict?: Verdict;
+  /**
+   * Where a classifier's own error goes (one that throws, or answers something that is not a verdict).
+   * @default a process warning (`BulwarkHookWarning`)
+   */
+  readonly onHookError?: HookErrorHandler;
   /** A source of numbers in `[0, 1)` for the jitter (tests). @default Math.random */
   readonly random?: () => number;
 }
+
+const BACKOFF_OPTIONS = /* @__PURE__ */ new Set(['initialDelayMs', 'factor', 'maxDelayMs', 'jitter', 'maxRetryAfterMs', 'classifier', 'unknownErrorVerdict', 'onHookError', 'random']);
 
 /**
  * A BullMQ `backoffStrategy` (worker `settings.backoffStrategy`, used by jobs added with
@@ -138,16 +175,17 @@ export interface BulwarkBackoffOptions {
  * `maxRetryAfterMs`) — and `-1` (no retry) for an error the classifier calls permanent.
  */
 export function bulwarkBackoff(options: BulwarkBackoffOptions = {}): BackoffStrategy {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object', options);
+  knownOptions(options, BACKOFF_OPTIONS, ALIASES, 'bulwarkBackoff');
   const initial = number('initialDelayMs', options.initialDelayMs ?? 1000, 0, Number.MAX_SAFE_INTEGER);
   const factor = number('factor', options.factor ?? 2, 1, 1000);
   const max = number('maxDelayMs', options.maxDelayMs ?? Math.max(30_000, initial), initial, Number.MAX_SAFE_INTEGER);
   const jitter = oneOf('jitter', options.jitter ?? 'equal', JITTER_STRATEGIES);
   const maxRetryAfter = integer('maxRetryAfterMs', options.maxRetryAfterMs ?? 300_000, 0);
-  const classifier = optionalFunction('classifier', options.classifier) ?? defaultClassifier;
-  const unknown = options.unknownErrorVerdict ?? UNKNOWN;
+  const o = judging(options);
   const random = optionalFunction('random', options.random) ?? Math.random;
   return (attemptsMade, _type, err) => {
-    const { verdict } = judge(err, classifier, unknown);
+    const { verdict } = judge(err, o);
     if (!verdict.retriable) return -1;
     if (typeof verdict.delayMs === 'number' && Number.isFinite(verdict.delayMs)) return verdict.delayMs > maxRetryAfter ? -1 : Math.max(0, Math.ceil(verdict.delayMs));
     const delay = exponentialDelay(Math.max(1, attemptsMade), initial, factor, max);

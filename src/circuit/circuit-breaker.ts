@@ -4,15 +4,36 @@ import { CircuitOpenError } from '../errors/circuit-open-error.js';
 import { isAttemptTimeoutError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { abortReason, neverAbortedSignal } from '../internal/abort.js';
-import { systemClock, type Clock } from '../internal/clock.js';
-import { Emitter, reportHookError, warnHookError } from '../internal/events.js';
+import type { Clock } from '../internal/clock.js';
+import { Emitter, warnHookError } from '../internal/events.js';
 import type { SignalOptions } from '../internal/options.js';
-import { integer, number, optionalFunction, optionalSignal } from '../internal/validate.js';
+import { clockOption, integer, knownOptions, number, optionalFunction, optionalSignal, verdictOption } from '../internal/validate.js';
+import { verdictOf } from '../internal/verdict.js';
 import type { CircuitBreakerOptions, CircuitEvents, CircuitSnapshot, CircuitState, CircuitStatus } from './options.js';
 
 const COUNTED: Verdict = { retriable: true, reason: 'unclassified' };
 const BUCKETS = 10;
 const STATES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
+
+/** Every option `CircuitBreakerOptions` has: anything else is a typo or another library's name. */
+const KNOWN = /* @__PURE__ */ new Set([
+  'name', 'consecutiveFailures', 'failureRatio', 'windowMs', 'minimumCalls', 'cooldownMs', 'maxCooldownMs', 'cooldownFactor', 'classifier',
+  'unknownErrorVerdict', 'restore', 'onHookError', 'clock',
+]);
+/** What users of cockatiel and opossum reach for, and bulwark's name for it. */
+const ALIASES: Readonly<Record<string, string>> = {
+  halfOpenAfter: 'cooldownMs',
+  resetTimeout: 'cooldownMs',
+  breaker: 'consecutiveFailures or failureRatio',
+  threshold: 'failureRatio (a fraction of calls) or consecutiveFailures',
+  errorThresholdPercentage: 'failureRatio (0.5 for 50 %)',
+  rollingCountTimeout: 'windowMs',
+  volumeThreshold: 'minimumCalls',
+  minimumRps: 'minimumCalls (calls in the window)',
+  duration: 'windowMs',
+  timeout: 'nothing here: time attempts out with retry `attemptTimeoutMs` or ConcurrencyManager `timeoutMs`',
+  errorFilter: 'classifier',
+};
 
 /**
  * Stops calling a dependency that is down: after `consecutiveFailures` counted failures in a row (or
@@ -60,8 +81,10 @@ export class CircuitBreaker {
   #bucket = 0;
   #bucketStart = 0;
 
-  /** @throws {InvalidOptionError} when an option is out of range. */
+  /** @throws {InvalidOptionError} when an option is out of range or unknown. */
   constructor(options: CircuitBreakerOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object', options);
+    knownOptions(options, KNOWN, ALIASES, 'CircuitBreaker');
     if (options.name !== undefined && typeof options.name !== 'string') throw new InvalidOptionError('name', 'a string', options.name);
     this.#name = options.name;
     this.#threshold = integer('consecutiveFailures', options.consecutiveFailures ?? 5, 1);
@@ -72,8 +95,8 @@ export class CircuitBreaker {
     this.#maxCooldown = number('maxCooldownMs', options.maxCooldownMs ?? this.#baseCooldown, this.#baseCooldown, Number.MAX_SAFE_INTEGER);
     this.#factor = number('cooldownFactor', options.cooldownFactor ?? 2, 1);
     this.#classifier = optionalFunction('classifier', options.classifier) ?? defaultClassifier;
-    this.#unknown = options.unknownErrorVerdict ?? COUNTED;
-    this.#clock = options.clock ?? systemClock;
+    this.#unknown = verdictOption('unknownErrorVerdict', options.unknownErrorVerdict) ?? COUNTED;
+    this.#clock = clockOption(options.clock);
     this.#onHookError = optionalFunction('onHookError', options.onHookError) ?? warnHookError;
     this.#events = new Emitter(this.#onHookError);
     this.#cooldown = this.#baseCooldown;
@@ -242,13 +265,7 @@ export class CircuitBreaker {
   }
 
   #counts(error: unknown): boolean {
-    let verdict: Verdict | undefined;
-    try {
-      verdict = this.#classifier(error);
-    } catch (classifierError) {
-      reportHookError(this.#onHookError, classifierError, 'classifier');
-    }
-    return (verdict ?? this.#unknown).retriable;
+    return (verdictOf(this.#classifier, error, this.#onHookError) ?? this.#unknown).retriable;
   }
 
   #record(error: unknown, failed: boolean, probe: boolean): void {

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from './clock.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 
 function range(min: number, max: number): string {
@@ -62,4 +63,23 @@ export function knownOptions(options: object, known: ReadonlySet<string>, aliase
     const hint = aliases[key];
     throw new InvalidOptionError(key, `a known ${what} option${hint === undefined ? '' : ` (did you mean ${hint}?)`}: this one does not exist`, (options as Record<string, unknown>)[key]);
   }
+}
+
+/**
+ * A verdict option (`unknownErrorVerdict`): `{ retriable: boolean, reason: string }`, or `undefined`.
+ * Generic so this folder needs nothing from the classifiers'.
+ */
+export function verdictOption<V extends { readonly retriable: boolean; readonly reason: string }>(name: string, value: V | undefined): V | undefined {
+  if (value === undefined) return undefined;
+  const v = value as Partial<V> | null;
+  if (typeof value === 'object' && v !== null && typeof v.retriable === 'boolean' && typeof v.reason === 'string') return value;
+  throw new InvalidOptionError(name, 'a verdict `{ retriable: boolean, reason: string }`', value);
+}
+
+/** A `clock` option: `{ now, setTimeout, clearTimeout }`, or the system clock when `undefined`. */
+export function clockOption(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const c = value as Partial<Clock>;
+  if (typeof value === 'object' && value !== null && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function') return value as Clock;
+  throw new InvalidOptionError('clock', 'a Clock `{ now, setTimeout, clearTimeout }`', value);
 }

@@ -7,9 +7,10 @@ import { PermanentError } from '../errors/permanent-error.js';
 import { RetryExhaustedError, type RetryExhaustedReason } from '../errors/retry-exhausted-error.js';
 import { UnacceptableResultError } from '../errors/unacceptable-result-error.js';
 import { abortReason, neverAbortedSignal, sleep } from '../internal/abort.js';
-import { startTimer, systemClock, type Clock } from '../internal/clock.js';
+import { startTimer, type Clock } from '../internal/clock.js';
 import { reportHookError, warnHookError, type HookErrorHandler } from '../internal/events.js';
-import { integer, knownOptions, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal } from '../internal/validate.js';
+import { integer, knownOptions, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal, clockOption, verdictOption } from '../internal/validate.js';
+import { verdictOf } from '../internal/verdict.js';
 import { exponentialDelay } from './backoff.js';
 import { applyJitter, JITTER_STRATEGIES, type JitterStrategy } from './jitter.js';
 import { logLine } from './log.js';
@@ -76,22 +77,8 @@ function checkKnown(options: object): void {
   knownOptions(options, KNOWN, ALIASES, 'retry');
 }
 
-function verdictOption(name: string, value: unknown): Verdict | undefined {
-  if (value === undefined) return undefined;
-  const v = value as Partial<Verdict>;
-  if (typeof value === 'object' && value !== null && typeof v.retriable === 'boolean' && typeof v.reason === 'string') return value as Verdict;
-  throw new InvalidOptionError(name, 'a verdict `{ retriable: boolean, reason: string }`', value);
-}
-
 function delayOption(name: string, value: unknown, fallback: number): number {
   return number(name, value ?? fallback, 0, Number.MAX_SAFE_INTEGER);
-}
-
-function clockOption(value: unknown): Clock {
-  if (value === undefined) return systemClock;
-  const c = value as Partial<Clock>;
-  if (typeof value === 'object' && value !== null && typeof c.now === 'function' && typeof c.setTimeout === 'function' && typeof c.clearTimeout === 'function') return value as Clock;
-  throw new InvalidOptionError('clock', 'a Clock `{ now, setTimeout, clearTimeout }`', value);
 }
 
 const CALL_KEYS = new Set(['signal', 'operation', 'retryOnResult']);
@@ -277,15 +264,7 @@ function classify(failure: unknown, o: ResolvedRetryOptions): Verdict {
 
 /** The classifier's verdict; a classifier that throws or answers garbage is reported and the fallback applies. */
 function classifyValue(value: unknown, o: ResolvedRetryOptions): Verdict {
-  try {
-    const verdict = o.classifier(value);
-    if (verdict === undefined) return o.unknownErrorVerdict;
-    if (typeof verdict === 'object' && verdict !== null && typeof verdict.retriable === 'boolean') return verdict;
-    reportHookError(o.onHookError, new TypeError(`classifier returned ${String(verdict)}, not a verdict`), 'classifier');
-  } catch (error) {
-    reportHookError(o.onHookError, error, 'classifier');
-  }
-  return o.unknownErrorVerdict;
+  return verdictOf(o.classifier, value, o.onHookError) ?? o.unknownErrorVerdict;
 }
 
 function event(attempt: number, o: ResolvedRetryOptions, delayMs: number | undefined, error: unknown, verdict: Verdict | undefined, elapsedMs: number, operation: string | undefined): RetryEvent {

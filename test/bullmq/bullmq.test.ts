@@ -92,6 +92,65 @@ describe('classifiedProcessor', () => {
   });
 });
 
+describe('a classifier that misbehaves, and bad options (bullmq adapters)', () => {
+  const job = {} as never;
+  const reported: Array<[unknown, string]> = [];
+  const onHookError = (error: unknown, hook: string): void => void reported.push([error, hook]);
+
+  it("classifiedProcessor reports a throwing classifier to onHookError (as retry and the circuit breaker do) and applies the unknown verdict", async () => {
+    reported.length = 0;
+    const bug = new Error('classifier bug');
+    const processor = classifiedProcessor(() => Promise.reject(coded('EX')), {
+      classifier: () => {
+        throw bug;
+      },
+      unknownErrorVerdict: { retriable: false, reason: 'unknown' },
+      onHookError,
+    });
+    await expect(processor(job)).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(reported).toEqual([[bug, 'classifier']]);
+  });
+
+  it('an answer that is not a verdict is reported too, and decides nothing', async () => {
+    reported.length = 0;
+    const processor = classifiedProcessor(() => Promise.reject(coded('EX')), { classifier: (() => 'yes') as never, unknownErrorVerdict: { retriable: false, reason: 'unknown' }, onHookError });
+    const error = await processor(job).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error).toMatchObject({ bulwark: { retriable: false, reason: 'unknown' } });
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.[1]).toBe('classifier');
+    const backoff = bulwarkBackoff({ classifier: (() => ({ retriable: 'no' })) as never, unknownErrorVerdict: { retriable: false, reason: 'unknown' }, onHookError });
+    expect(backoff(1, 'bulwark', coded('EX'))).toBe(-1);
+    expect(reported).toHaveLength(2);
+  });
+
+  it('without onHookError, the classifier error is a process warning, never silence', async () => {
+    const warnings: Error[] = [];
+    const listen = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', listen);
+    try {
+      const processor = classifiedProcessor(() => Promise.reject(coded('EX')), {
+        classifier: () => {
+          throw new Error('classifier bug');
+        },
+      });
+      await expect(processor(job)).rejects.toMatchObject({ code: 'EX' });
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => w.message)).toContain('classifier bug');
+    } finally {
+      process.off('warning', listen);
+    }
+  });
+
+  it('rejects a malformed unknownErrorVerdict and unknown option names at once (a `true` verdict used to fail every job permanently)', () => {
+    expect(() => classifiedProcessor(() => Promise.resolve(1), { unknownErrorVerdict: true as never })).toThrow(InvalidOptionError);
+    expect(() => bulwarkBackoff({ unknownErrorVerdict: { retriable: 'yes', reason: 'x' } as never })).toThrow(InvalidOptionError);
+    expect(() => classifiedProcessor(() => Promise.resolve(1), { attempts: 5 } as never)).toThrow(/attempts/);
+    expect(() => bulwarkBackoff({ delay: 1000 } as never)).toThrow(/initialDelayMs/);
+    expect(() => classifiedProcessor(() => Promise.resolve(1), { onHookError: 'log' as never })).toThrow(InvalidOptionError);
+  });
+});
+
 describe.skipIf(!redisAvailable)('on a real Redis', () => {
   let redis: RedisServer;
   let connection: { host: string; port: number; maxRetriesPerRequest: null };

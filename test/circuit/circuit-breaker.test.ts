@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CircuitBreaker, CircuitOpenError, RetryExhaustedError, isCircuitOpenError, retry, type CircuitState, type Clock } from '../../src/index.js';
+import { CircuitBreaker, InvalidOptionError, CircuitOpenError, RetryExhaustedError, isCircuitOpenError, retry, type CircuitState, type Clock } from '../../src/index.js';
 import { failOnUnhandledRejection } from '../helpers/unhandled.js';
 
 failOnUnhandledRejection();
@@ -235,5 +235,29 @@ describe('CircuitBreaker: found by the adversarial review', () => {
     for (const bad of [{ retryAfterMs: Number.NaN }, { cooldownMs: Number.NaN }, { consecutiveFailures: Number.NaN }]) {
       expect(() => new CircuitBreaker({ restore: { state: 'open', retryAfterMs: 10, cooldownMs: 10, consecutiveFailures: 0, savedAt: 0, ...bad } })).toThrow('Expected `restore`');
     }
+  });
+});
+
+describe('CircuitBreaker: options and classifiers, as strict as retry', () => {
+  it("refuses unknown option names with cockatiel's and opossum's names mapped to bulwark's", () => {
+    expect(() => new CircuitBreaker({ halfOpenAfter: 10_000 } as never)).toThrow(/did you mean cooldownMs/);
+    expect(() => new CircuitBreaker({ errorThresholdPercentage: 50 } as never)).toThrow(/failureRatio/);
+    expect(() => new CircuitBreaker({ resetTimeout: 1 } as never)).toThrow(/cooldownMs/);
+    expect(() => new CircuitBreaker({ typo: 1 } as never)).toThrow(InvalidOptionError);
+    expect(() => new CircuitBreaker(null as never)).toThrow(InvalidOptionError);
+  });
+
+  it('rejects a malformed unknownErrorVerdict or clock at construction (a `true` verdict used to count nothing)', () => {
+    expect(() => new CircuitBreaker({ unknownErrorVerdict: true as never })).toThrow(InvalidOptionError);
+    expect(() => new CircuitBreaker({ clock: { now: () => 0 } as never })).toThrow(InvalidOptionError);
+  });
+
+  it('a classifier answering something that is not a verdict is reported, and the unknown verdict applies', async () => {
+    const reported: string[] = [];
+    const breaker = new CircuitBreaker({ consecutiveFailures: 1, classifier: (() => 'retry it') as never, onHookError: (_e, hook) => void reported.push(hook) });
+    await expect(breaker.execute(() => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    expect(reported).toEqual(['classifier']);
+    // unknownErrorVerdict defaults to counted: one failure opened the circuit.
+    expect(breaker.state).toBe('open');
   });
 });

@@ -167,7 +167,7 @@ describe('the compact classifiers give the verdicts of the previous implementati
     const timeout = new Error('upload failed', { cause: new AttemptTimeoutError(100, 1) });
     expect(v0.bulwark(timeout)).toBeUndefined();
     expect(classifiers.bulwark(timeout)).toEqual({ retriable: true, reason: 'bulwark ERR_BULWARK_ATTEMPT_TIMEOUT' });
-    const open = new Error('send failed', { cause: new CircuitOpenError(2500) });
+    const open = new Error('send failed', { cause: new CircuitOpenError(2500, 'smtp') });
     expect(defaultClassifier(open)).toEqual({ retriable: true, reason: 'bulwark ERR_BULWARK_CIRCUIT_OPEN', delayMs: 2500 });
     expect(defaultClassifier(new Error('wrapped', { cause: new PermanentError('stop') }))).toEqual({ retriable: false, reason: 'bulwark ERR_BULWARK_PERMANENT' });
   });
