@@ -3,7 +3,7 @@ import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
 import { CircuitOpenError } from '../errors/circuit-open-error.js';
 import { isAttemptTimeoutError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { abortReason, neverAbortedSignal } from '../internal/abort.js';
+import { abortReason, neverAbortedSignal, untilAborted } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import { Emitter, warnHookError } from '../internal/events.js';
 import type { SignalOptions } from '../internal/options.js';
@@ -182,25 +182,7 @@ export class CircuitBreaker {
         throw error;
       },
     );
-    if (signal === undefined) return settled;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => {
-        const reason = abortReason(signal);
-        record(reason, true);
-        reject(reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      settled.then(
-        (value) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(value);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
+    return untilAborted(settled, signal, (reason) => record(reason, true));
   }
 
   /** Closes the circuit and forgets its failures (e.g. after an operator fixed the dependency). */

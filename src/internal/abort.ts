@@ -14,6 +14,38 @@ export function neverAbortedSignal(): AbortSignal {
 const resolved = Promise.resolve();
 
 /**
+ * Settles as `pending` does, or rejects with the signal's reason as soon as it aborts (at once if it
+ * has), whichever comes first; `onAbort` runs with the reason in that case. The listener is removed
+ * either way. `pending` itself is not stopped: a late result is ignored.
+ */
+export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined, onAbort?: (reason: unknown) => void): Promise<T> {
+  if (signal === undefined) return pending;
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => {
+      const reason = abortReason(signal);
+      onAbort?.(reason);
+      reject(reason);
+    };
+    if (signal.aborted) {
+      pending.catch(() => undefined);
+      abort();
+      return;
+    }
+    signal.addEventListener('abort', abort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
  * Resolves after `ms` on `clock` (at once, without a timer, for `0`); rejects at once with the
  * signal's reason when it aborts (or has). The timer and the listener are both released either way.
  */

@@ -1,6 +1,6 @@
 import { stringCode } from '../classifiers/inspect.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
-import { abortReason } from '../internal/abort.js';
+import { abortReason, untilAborted } from '../internal/abort.js';
 import { SegmentationNotFoundError } from '../thumbnails/errors/segmentation-not-found-error.js';
 import type { IoOptions, SegmentationRecord, SegmentationRepository, ThumbnailInfo } from '../thumbnails/ports.js';
 import { bulwarkLayout, resolveLayout, type PostgresLayout, type ResolvedLayout } from './layout.js';
@@ -154,22 +154,7 @@ export class PostgresRepository implements SegmentationRepository {
   #query(text: string, values: unknown[], options: IoOptions | undefined): Promise<{ readonly rows: readonly unknown[]; readonly rowCount?: number | null }> {
     const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(abortReason(signal));
-    const pending = this.#pool.query(text, values);
-    if (signal === undefined) return pending;
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(abortReason(signal));
-      signal.addEventListener('abort', onAbort, { once: true });
-      pending.then(
-        (result) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(result);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
+    return untilAborted(this.#pool.query(text, values), signal);
   }
 }
 

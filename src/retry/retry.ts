@@ -6,7 +6,7 @@ import { messageOf } from '../errors/message.js';
 import { PermanentError } from '../errors/permanent-error.js';
 import { RetryExhaustedError, type RetryExhaustedReason } from '../errors/retry-exhausted-error.js';
 import { UnacceptableResultError } from '../errors/unacceptable-result-error.js';
-import { abortReason, neverAbortedSignal, sleep } from '../internal/abort.js';
+import { abortReason, neverAbortedSignal, sleep, untilAborted } from '../internal/abort.js';
 import { startTimer, type Clock } from '../internal/clock.js';
 import { reportHookError, warnHookError, type HookErrorHandler } from '../internal/events.js';
 import { integer, knownOptions, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionalSignal, clockOption, verdictOption } from '../internal/validate.js';
@@ -241,18 +241,8 @@ async function callHook(o: ResolvedRetryOptions, name: string, hook: RetryHook |
   }
   if (typeof result !== 'object' || result === null || typeof (result as PromiseLike<unknown>).then !== 'function') return;
   const settled = Promise.resolve(result).then(noop, (error: unknown) => reportHookError(o.onHookError, error, name));
-  if (signal === undefined) return settled;
-  if (signal.aborted) return;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = (): void => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([settled, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort as () => void);
-  }
+  // The wait ends when the caller aborts: the loop then stops at its next check.
+  return untilAborted(settled, signal).catch(noop);
 }
 
 function classify(failure: unknown, o: ResolvedRetryOptions): Verdict {
