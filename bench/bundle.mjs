@@ -44,7 +44,7 @@ const cases = {
 const rows = [];
 for (const [name, contents] of Object.entries(cases)) rows.push({ name, ...(await size(contents)), gzipKb: 0 });
 for (const row of rows) row.gzipKb = +(row.gzipBytes / 1000).toFixed(2);
-emit('Bundle size (esbuild, minified, gzip -9)', rows, { goals: 'retry <= 2.5 kB, ConcurrencyManager <= 2.5 kB, BatchProcessor <= 6 kB, CircuitBreaker <= 2 kB (not met: see the README)' });
+emit('Bundle size (esbuild, minified, gzip -9)', rows, { goals: 'retry <= 2.5 kB, ConcurrencyManager <= 2.5 kB (3.5 kB with rate limiting, issue #15), BatchProcessor <= 6 kB, CircuitBreaker <= 2 kB (not met: below the floors in the breakdown, see the README)' });
 
 // Where the bytes go (built from src/): each export alone, then without the default classifier's
 // tables (a classifier that knows nothing), then also without option validation and its messages.
@@ -52,7 +52,7 @@ emit('Bundle size (esbuild, minified, gzip -9)', rows, { goals: 'retry <= 2.5 kB
 const NO_CLASSIFIER = { 'src/classifiers/index.ts': 'export const defaultClassifier = () => undefined; export const classifiers = {};' };
 const NO_VALIDATION = {
   ...NO_CLASSIFIER,
-  'src/internal/validate.ts': 'const id = (_n, v) => v; export const integer = id, number = id, oneOf = id, optionalBoolean = id, optionalFunction = id, optionalNumber = id, optionalSignal = id, optionalInteger = id, positiveInteger = id, knownOptions = () => {};',
+  'src/internal/validate.ts': 'const id = (_n, v) => v; export const integer = id, number = id, oneOf = id, optionalBoolean = id, optionalFunction = id, optionalNumber = id, optionalSignal = id, optionalInteger = id, positiveInteger = id, verdictOption = id, clockOption = (v) => v, knownOptions = () => {};',
   'src/errors/invalid-option-error.ts': 'export class InvalidOptionError extends Error {}',
 };
 const breakdown = [];

@@ -24,14 +24,11 @@ const KNOWN = /* @__PURE__ */ new Set([
 const ALIASES: Readonly<Record<string, string>> = {
   halfOpenAfter: 'cooldownMs',
   resetTimeout: 'cooldownMs',
-  breaker: 'consecutiveFailures or failureRatio',
-  threshold: 'failureRatio (a fraction of calls) or consecutiveFailures',
   errorThresholdPercentage: 'failureRatio (0.5 for 50 %)',
+  threshold: 'failureRatio',
   rollingCountTimeout: 'windowMs',
   volumeThreshold: 'minimumCalls',
-  minimumRps: 'minimumCalls (calls in the window)',
-  duration: 'windowMs',
-  timeout: 'nothing here: time attempts out with retry `attemptTimeoutMs` or ConcurrencyManager `timeoutMs`',
+  timeout: "retry's attemptTimeoutMs",
   errorFilter: 'classifier',
 };
 
