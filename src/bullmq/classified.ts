@@ -4,6 +4,7 @@ import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
 import { stringCode } from '../classifiers/inspect.js';
 import { isRetryExhaustedError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
+import { messageOf } from '../errors/message.js';
 import { exponentialDelay } from '../retry/backoff.js';
 import { applyJitter, JITTER_STRATEGIES, type JitterStrategy } from '../retry/jitter.js';
 import { warnHookError, type HookErrorHandler } from '../internal/events.js';
@@ -62,6 +63,15 @@ const ALIASES: Readonly<Record<string, string>> = {
  * error cannot carry the `bulwark` property): `thumbnailProcessor` reads it to record the failure.
  */
 export const verdicts = new WeakMap<object, JobVerdict>();
+
+/** The message BullMQ records for a permanent error; never throws (a null-prototype object, a throwing `message` getter). */
+function safeMessage(error: unknown): string {
+  try {
+    return messageOf(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
+}
 
 /** Options of `classifiedProcessor`. */
 export interface ClassifiedProcessorOptions {
@@ -129,7 +139,7 @@ export function classifiedProcessor<D, R, N extends string = string>(
         }
         throw error;
       }
-      const message = error instanceof Error ? error.message : String(error);
+      const message = safeMessage(error);
       const unrecoverable = Object.assign(new UnrecoverableError(message), { cause: error, code: detail.code, bulwark: detail });
       verdicts.set(unrecoverable, detail);
       throw unrecoverable;
@@ -187,7 +197,8 @@ export function bulwarkBackoff(options: BulwarkBackoffOptions = {}): BackoffStra
   return (attemptsMade, _type, err) => {
     const { verdict } = judge(err, o);
     if (!verdict.retriable) return -1;
-    if (typeof verdict.delayMs === 'number' && Number.isFinite(verdict.delayMs)) return verdict.delayMs > maxRetryAfter ? -1 : Math.max(0, Math.ceil(verdict.delayMs));
+    // As in retry: a Retry-After (Infinity included) beyond the cap gives up; NaN is ignored.
+    if (typeof verdict.delayMs === 'number' && !Number.isNaN(verdict.delayMs)) return verdict.delayMs > maxRetryAfter ? -1 : Math.max(0, Math.ceil(verdict.delayMs));
     const delay = exponentialDelay(Math.max(1, attemptsMade), initial, factor, max);
     const previous = attemptsMade <= 1 ? initial : exponentialDelay(attemptsMade - 1, initial, factor, max);
     return applyJitter(jitter, delay, previous, initial, max, random);

@@ -15,6 +15,9 @@ const COUNTED: Verdict = { retriable: true, reason: 'unclassified' };
 const BUCKETS = 10;
 const STATES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
 
+/** Read afresh: TypeScript keeps an earlier check's narrowing across a call that may abort. */
+const abortedNow = (signal: AbortSignal | undefined): signal is AbortSignal => signal?.aborted === true;
+
 /** Every option `CircuitBreakerOptions` has: anything else is a typo or another library's name. */
 const KNOWN = /* @__PURE__ */ new Set([
   'name', 'consecutiveFailures', 'failureRatio', 'windowMs', 'minimumCalls', 'cooldownMs', 'maxCooldownMs', 'cooldownFactor', 'classifier',
@@ -132,9 +135,10 @@ export class CircuitBreaker {
    * Calls `fn` if the circuit allows it, and records the outcome. Rejects at once with a
    * `CircuitOpenError` while open (and, while half-open, for every call but the probe).
    *
-   * With a `signal`, the call ends when it aborts, whether `fn` listens or not: a call abandoned
-   * because it timed out (the reason is an `AttemptTimeoutError`) counts as a failure; one cancelled
-   * by the caller counts as nothing — and a probe so ended frees the probe slot either way.
+   * With a `signal`, the call ends when it aborts, whether `fn` listens or not, and the abort wins
+   * over whatever `fn` did meanwhile (as in `retry`): a call abandoned because it timed out (the
+   * reason is an `AttemptTimeoutError`) counts as a failure; one cancelled by the caller counts as
+   * nothing — and a probe so ended frees the probe slot either way.
    */
   execute<T>(fn: (context: { readonly signal: AbortSignal }) => T | PromiseLike<T>, options?: SignalOptions): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
@@ -151,12 +155,13 @@ export class CircuitBreaker {
     if (probe) this.#probing = true;
     const generation = this.#generation;
     let recorded = false;
-    const record = (error: unknown, failed: boolean): void => {
+    /** `aborted`: the caller's signal ended the call (`error` is its reason). */
+    const record = (error: unknown, failed: boolean, aborted = false): void => {
       if (recorded) return;
       recorded = true;
       // A result from before a reset() or a reopening belongs to a circuit that no longer exists.
       if (generation !== this.#generation) return;
-      if (failed && signal?.aborted === true && error === signal.reason && !isAttemptTimeoutError(error)) {
+      if (failed && (aborted || (signal?.aborted === true && error === signal.reason)) && !isAttemptTimeoutError(error)) {
         if (probe) this.#probing = false; // cancelled by the caller: neither a success nor a failure
         return;
       }
@@ -166,6 +171,12 @@ export class CircuitBreaker {
     try {
       result = fn({ signal: signal ?? neverAbortedSignal() });
     } catch (error) {
+      // An abort during the call wins, whether `fn` then threw or returned (`untilAborted` below).
+      if (abortedNow(signal)) {
+        const reason = abortReason(signal);
+        record(reason, true, true);
+        return Promise.reject(reason);
+      }
       record(error, true);
       return Promise.reject(error);
     }
@@ -179,7 +190,7 @@ export class CircuitBreaker {
         throw error;
       },
     );
-    return untilAborted(settled, signal, (reason) => record(reason, true));
+    return untilAborted(settled, signal, (reason) => record(reason, true, true));
   }
 
   /** Closes the circuit and forgets its failures (e.g. after an operator fixed the dependency). */

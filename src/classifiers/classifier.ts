@@ -82,17 +82,18 @@ export function byCode(domain: string, code: string | undefined, retry: Readonly
 
 /**
  * @internal Runs `visit` on an error, then on what it wraps — every error of an `AggregateError`
- * (`errors`), then its `cause` — breadth first, at most `limit` values, each once (cycles end), until
- * `visit` returns a verdict. Every built-in classifier walks this way, so an HTTP 503 wrapped in a
- * `cause`, or an `ECONNREFUSED` inside undici's `fetch failed` or happy-eyeballs' `AggregateError`,
+ * (`errors`, its first `limit`), then its `cause` — breadth first, each value once (cycles end), until
+ * `visit` returns a verdict: the error itself and at most `limit` values it wraps. A value whose
+ * reading throws (a revoked Proxy, a throwing getter) has no opinion. Every built-in classifier walks
+ * this way, so an HTTP 503 wrapped in a `cause`, or an `ECONNREFUSED` inside undici's `fetch failed` or happy-eyeballs' `AggregateError`,
  * is judged like the bare error.
  */
 export function walkCauses(error: unknown, visit: (value: unknown) => Verdict | undefined, limit = 16): Verdict | undefined {
-  const verdict = visit(error);
+  const verdict = safely(visit, error);
   if (verdict !== undefined) return verdict;
   const cause = prop(error, 'cause');
   const errors = prop(error, 'errors');
-  if (cause === undefined && !Array.isArray(errors)) return undefined;
+  if (cause === undefined && errors === undefined) return undefined;
   const queue: unknown[] = [];
   const seen = new Set<unknown>([error]);
   const enqueue = (value: unknown): void => {
@@ -102,16 +103,30 @@ export function walkCauses(error: unknown, visit: (value: unknown) => Verdict | 
     }
   };
   const children = (value: unknown): void => {
-    const list = prop(value, 'errors');
-    if (Array.isArray(list)) for (const inner of list.slice(0, limit)) enqueue(inner);
+    // A hostile list (a revoked Proxy, an index getter that throws) is skipped: what it wraps is unseen.
+    try {
+      const list = prop(value, 'errors');
+      if (Array.isArray(list)) for (const inner of list.slice(0, limit)) enqueue(inner);
+    } catch {
+      // no opinion from what cannot be read
+    }
     enqueue(prop(value, 'cause'));
   };
   children(error);
   for (let i = 0; i < queue.length && i < limit; i++) {
     const value = queue[i];
-    const found = visit(value);
+    const found = safely(visit, value);
     if (found !== undefined) return found;
     children(value);
   }
   return undefined;
+}
+
+/** `visit(value)`, or no opinion when reading the value throws (a revoked Proxy, a throwing getter or trap). */
+function safely(visit: (value: unknown) => Verdict | undefined, value: unknown): Verdict | undefined {
+  try {
+    return visit(value);
+  } catch {
+    return undefined;
+  }
 }

@@ -8,6 +8,15 @@ export function prop(value: unknown, key: PropertyKey): unknown {
   }
 }
 
+/** `value instanceof Error`, false where even that throws (a revoked Proxy, a hostile `getPrototypeOf` trap). */
+export function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
 /** `value[key]` (by default `value.code`) if it is a string. */
 export function stringCode(value: unknown, key = 'code'): string | undefined {
   const code = prop(value, key);

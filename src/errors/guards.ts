@@ -30,10 +30,10 @@ function codeOf(value: unknown): unknown {
 
 /** True for any error thrown by bulwark, including one made by another copy of the package. */
 export function isBulwarkError(value: unknown): value is BulwarkError {
-  if (value instanceof BulwarkError) return true;
   if (typeof value !== 'object' || value === null) return false;
   try {
-    return (value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND] === true && typeof codeOf(value) === 'string';
+    // `instanceof` too can throw: a revoked Proxy, a hostile `getPrototypeOf` trap.
+    return value instanceof BulwarkError || ((value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND] === true && typeof codeOf(value) === 'string');
   } catch {
     return false;
   }
@@ -46,7 +46,15 @@ export function isBulwarkError(value: unknown): value is BulwarkError {
  */
 export function guardFor<E extends BulwarkError>(Class: ErrorClass<E>): (value: unknown) => value is E {
   const { code } = Class;
-  return (value: unknown): value is E => value instanceof Class || (isBulwarkError(value) && codeOf(value) === code);
+  return (value: unknown): value is E => isBulwarkError(value) && (isInstance(value, Class) || codeOf(value) === code);
+}
+
+function isInstance(value: unknown, Class: abstract new (...args: never[]) => unknown): boolean {
+  try {
+    return value instanceof Class;
+  } catch {
+    return false;
+  }
 }
 
 /** True for a {@link RetryExhaustedError}. */

@@ -15,7 +15,7 @@ const resolved = Promise.resolve();
 
 /**
  * Settles as `pending` does, or rejects with the signal's reason as soon as it aborts (at once if it
- * has), whichever comes first; `onAbort` runs with the reason in that case. The listener is removed
+ * has), whichever comes first; `onAbort` runs with the reason in that case (what it throws is dropped). The listener is removed
  * either way. `pending` itself is not stopped: a late result is ignored.
  */
 export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined, onAbort?: (reason: unknown) => void): Promise<T> {
@@ -23,8 +23,13 @@ export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal | undef
   return new Promise<T>((resolve, reject) => {
     const abort = (): void => {
       const reason = abortReason(signal);
-      onAbort?.(reason);
       reject(reason);
+      try {
+        onAbort?.(reason);
+      } catch {
+        // The caller's bookkeeping failing on a hostile reason must not escape into the signal's
+        // dispatch (an uncaught exception); the promise has its outcome already.
+      }
     };
     if (signal.aborted) {
       pending.catch(() => undefined);

@@ -40,7 +40,8 @@ export function optionalFunction<F>(name: string, value: F | undefined): F | und
 /** Optional `AbortSignal`. */
 export function optionalSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function') {
+  const s = value as Partial<AbortSignal> | null;
+  if (typeof value === 'object' && s !== null && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function') {
     return value as AbortSignal;
   }
   throw new InvalidOptionError(name, 'an AbortSignal', value);

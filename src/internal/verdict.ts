@@ -6,13 +6,41 @@ import { reportHookError, type HookErrorHandler } from './events.js';
  * opinion: the caller's unknown-error verdict applies. The one rule for retry, the circuit breaker
  * and the BullMQ adapters (generic, so this folder needs nothing from the classifiers').
  */
-export function verdictOf<V extends { readonly retriable: boolean }>(classifier: (value: unknown) => V | undefined, value: unknown, report: HookErrorHandler): V | undefined {
+export function verdictOf<V extends Answer>(classifier: (value: unknown) => V | undefined, value: unknown, report: HookErrorHandler): V | undefined {
   try {
-    const verdict = classifier(value);
-    if (verdict === undefined || (typeof verdict === 'object' && verdict !== null && typeof verdict.retriable === 'boolean')) return verdict;
-    reportHookError(report, new TypeError(`classifier returned ${String(verdict)}, not a verdict`), 'classifier');
+    const answer: unknown = classifier(value);
+    if (answer === undefined) return undefined;
+    if (typeof answer === 'object' && answer !== null) {
+      // Read once, here: a getter that throws is this classifier's error, not the caller's.
+      const { retriable, reason, delayMs } = answer as Partial<Answer>;
+      if (typeof retriable === 'boolean') {
+        const because = typeof reason === 'string' ? reason : 'classifier';
+        return (retriable && typeof delayMs === 'number' ? { retriable, reason: because, delayMs } : { retriable, reason: because }) as V;
+      }
+      // An async classifier: its rejection must not go unhandled (and it decides nothing).
+      const then = (answer as { then?: unknown }).then;
+      if (typeof then === 'function') {
+        (then as (this: unknown, ok: () => void, fail: (error: unknown) => void) => void).call(answer, noop, (error) => reportHookError(report, error, 'classifier'));
+        throw new TypeError('classifier returned a promise: classifiers are synchronous');
+      }
+    }
+    throw new TypeError(`classifier returned ${describe(answer)}, not a verdict`);
   } catch (error) {
     reportHookError(report, error, 'classifier');
   }
   return undefined;
+}
+
+/** What a verdict is made of (`Verdict` without the classifiers' types: this folder needs nothing from theirs). */
+interface Answer {
+  readonly retriable: boolean;
+  readonly reason: string;
+  readonly delayMs?: number;
+}
+
+const noop = (): void => undefined;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  return typeof value === 'object' ? (value === null ? 'null' : 'an object') : String(value);
 }

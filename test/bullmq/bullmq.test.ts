@@ -151,6 +151,23 @@ describe('a classifier that misbehaves, and bad options (bullmq adapters)', () =
   });
 });
 
+describe('bullmq adapters on hostile errors (found by review)', () => {
+  it('an infinite Retry-After is beyond any cap: -1, as retry() gives up', () => {
+    const huge = Object.assign(new Error('busy'), { status: 503, headers: { 'retry-after': '9'.repeat(400) } });
+    expect(bulwarkBackoff()(1, 'bulwark', huge)).toBe(-1);
+    const nan = { retriable: true, reason: 'x', delayMs: Number.NaN } as const;
+    expect(bulwarkBackoff({ classifier: () => nan, jitter: 'none', initialDelayMs: 500 })(1, 'bulwark', new Error('x'))).toBe(500);
+  });
+
+  it('a permanent error whose message cannot be read still fails the job as UnrecoverableError (never retried instead)', async () => {
+    const bare = Object.assign(Object.create(null) as object, { code: 'ENOENT' });
+    const failed = await classifiedProcessor(() => Promise.reject(bare))({} as never).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(UnrecoverableError);
+    const hostile = Object.defineProperty(Object.assign(new Error('x'), { code: 'ENOENT' }), 'message', { get: () => { throw new Error('getter'); } });
+    expect(await classifiedProcessor(() => Promise.reject(hostile))({} as never).catch((e: unknown) => e)).toBeInstanceOf(UnrecoverableError);
+  });
+});
+
 describe.skipIf(!redisAvailable)('on a real Redis', () => {
   let redis: RedisServer;
   let connection: { host: string; port: number; maxRetriesPerRequest: null };

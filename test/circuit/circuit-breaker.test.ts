@@ -261,3 +261,50 @@ describe('CircuitBreaker: options and classifiers, as strict as retry', () => {
     expect(breaker.state).toBe('open');
   });
 });
+
+describe('CircuitBreaker: caller aborts, as retry treats them (found by review)', () => {
+  failOnUnhandledRejection();
+  const E = new Error('failed');
+
+  it('an abort during the call wins however fn ends: thrown, rejected or returned, it is a cancel that counts nothing', async () => {
+    for (const end of ['throw', 'reject', 'return'] as const) {
+      const breaker = new CircuitBreaker({ consecutiveFailures: 1 });
+      const controller = new AbortController();
+      const reason = new Error('cancelled');
+      const call = breaker.execute(() => {
+        controller.abort(reason);
+        if (end === 'throw') throw E;
+        return end === 'reject' ? Promise.reject(E) : 42;
+      }, { signal: controller.signal });
+      await expect(call).rejects.toBe(reason);
+      expect(breaker.status()).toMatchObject({ state: 'closed', consecutiveFailures: 0, windowCalls: 0 });
+    }
+  });
+
+  it('a signal without `reason` (an AbortController polyfill): a cancel still counts nothing', async () => {
+    const breaker = new CircuitBreaker({ consecutiveFailures: 1 });
+    const target = new EventTarget();
+    const signal = Object.assign(target, { aborted: false }) as unknown as AbortSignal;
+    const call = breaker.execute(() => new Promise(() => undefined), { signal });
+    (signal as { aborted: boolean }).aborted = true;
+    target.dispatchEvent(new Event('abort'));
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('a revoked Proxy as the abort reason: the call still settles and nothing escapes into the signal', async () => {
+    const breaker = new CircuitBreaker({ consecutiveFailures: 1 });
+    const controller = new AbortController();
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    const call = breaker.execute(() => new Promise(() => undefined), { signal: controller.signal });
+    const outcome = call.then(() => 'resolved', () => 'rejected');
+    revoke();
+    controller.abort(proxy);
+    expect(await outcome).toBe('rejected');
+  });
+
+  it('refuses a signal-like object it could not unsubscribe from', () => {
+    const breaker = new CircuitBreaker();
+    expect(() => breaker.execute(() => 1, { signal: { aborted: false, addEventListener() {} } as never })).toThrow(InvalidOptionError);
+  });
+});

@@ -188,3 +188,46 @@ describe('hostile errors', () => {
     expect(defaultClassifier(hostile(TypeError))).toEqual({ retriable: false, reason: 'programming TypeError' });
   });
 });
+
+describe('hostile values inside what an error wraps (found by review)', () => {
+  const revoked = (): object => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return proxy;
+  };
+  const reset = (): Error => Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+
+  it('never throws: a revoked Proxy as the error, as its cause, as its errors, an errors list whose reading throws', () => {
+    const trapThrows = new Proxy({}, { getPrototypeOf: () => { throw new Error('trap'); } });
+    const listThrows = Object.defineProperty([reset()], 0, { get: () => { throw new Error('index'); } });
+    const cases: unknown[] = [
+      revoked(),
+      trapThrows,
+      new Error('x', { cause: revoked() }),
+      Object.assign(new Error('x'), { errors: revoked() }),
+      Object.assign(new Error('x'), { errors: listThrows }),
+      Object.assign(new Error('x'), { errors: new Proxy([reset()], { get: () => { throw new Error('get'); } }) }),
+      { status: 503, headers: { get: () => { throw new Error('headers'); } } },
+      { status: 503, headers: { 'retry-after': revoked() } },
+    ];
+    for (const error of cases) {
+      expect(() => defaultClassifier(error)).not.toThrow();
+      for (const domain of DOMAINS) expect(() => classifiers[domain](error)).not.toThrow();
+      expect(() => classifiers.bulwark(error)).not.toThrow();
+    }
+  });
+
+  it('a hostile value has no opinion; the rest of the chain is still judged', () => {
+    const error = Object.assign(new Error('outer', { cause: reset() }), { errors: revoked() });
+    expect(defaultClassifier(error)).toEqual({ retriable: true, reason: 'network ECONNRESET' });
+    const sibling = new AggregateError([revoked(), reset()], 'both');
+    expect(defaultClassifier(sibling)).toEqual({ retriable: true, reason: 'network ECONNRESET' });
+  });
+
+  it('visits the error itself and at most 16 values it wraps', () => {
+    let deep: Error = reset();
+    for (let i = 0; i < 16; i++) deep = new Error(`level ${i}`, { cause: deep });
+    expect(classifiers.network(deep)).toEqual({ retriable: true, reason: 'network ECONNRESET' });
+    expect(classifiers.network(new Error('one more', { cause: deep }))).toBeUndefined();
+  });
+});

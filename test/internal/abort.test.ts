@@ -50,3 +50,19 @@ describe('untilAborted (the one race between a promise and a signal: retry hooks
     expect(untilAborted(p, undefined)).toBe(p);
   });
 });
+
+describe('untilAborted with an onAbort that throws (found by review)', () => {
+  failOnUnhandledRejection();
+
+  it('still rejects with the reason, at once or later, and nothing escapes into the signal', async () => {
+    const boom = (): void => {
+      throw new Error('bookkeeping');
+    };
+    const reason = new Error('stop');
+    await expect(untilAborted(new Promise(() => undefined), AbortSignal.abort(reason), boom)).rejects.toBe(reason);
+    const controller = new AbortController();
+    const later = untilAborted(new Promise(() => undefined), controller.signal, boom);
+    controller.abort(reason); // an uncaught exception here would fail the run
+    await expect(later).rejects.toBe(reason);
+  });
+});

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AttemptTimeoutError, RetryExhaustedError, RetryService, classifiers, defaultClassifier, retry, withFallback, type Clock, type Verdict } from '../../src/index.js';
+import { AttemptTimeoutError, RetryExhaustedError, RetryService, classifiers, defaultClassifier, retry, withFallback, type Clock, type ErrorClassifier, type Verdict } from '../../src/index.js';
 import { failOnUnhandledRejection } from '../helpers/unhandled.js';
 
 failOnUnhandledRejection();
@@ -437,5 +437,29 @@ describe('retry(fn, options): options validated once per object, never stale', (
     options.signal = AbortSignal.abort('stop');
     await expect(retry(fail, options)).rejects.toBe('stop');
     expect(calls).toBe(3);
+  });
+});
+
+describe('a classifier answer is read once, safely (found by review)', () => {  const op = Object.assign(new Error('op failed'), { code: 'EX' });
+
+  it('a verdict whose `reason` or `delayMs` getter throws is that classifier\'s error: reported, and the unknown verdict applies', async () => {
+    const reported: unknown[] = [];
+    const badReason = (): Verdict => ({ retriable: false, get reason(): string { throw new Error('reason getter'); } });
+    const badDelay = (): Verdict => ({ retriable: true, reason: 'r', get delayMs(): number { throw new Error('delayMs getter'); } });
+    const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const unknownErrorVerdict: Verdict = { retriable: false, reason: 'unknown' };
+    await expect(retry(() => Promise.reject(op), { classifier: badReason, logger, unknownErrorVerdict, onHookError: (e) => void reported.push(e) })).rejects.toBe(op);
+    await expect(retry(() => Promise.reject(op), { classifier: badDelay, unknownErrorVerdict, onHookError: (e) => void reported.push(e) })).rejects.toBe(op);
+    expect(reported.map((e) => (e as Error).message)).toEqual(['reason getter', 'delayMs getter']);
+  });
+
+  it('an async classifier decides nothing, and its rejection is reported, never unhandled', async () => {
+    const reported: string[] = [];
+    const classifier = (async () => {
+      throw new Error('async classifier');
+    }) as unknown as ErrorClassifier;
+    await expect(retry(() => Promise.reject(op), { classifier, maxAttempts: 1, onHookError: (e) => void reported.push((e as Error).message) })).rejects.toBeInstanceOf(RetryExhaustedError);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(reported).toEqual(['classifier returned a promise: classifiers are synchronous', 'async classifier']);
   });
 });
