@@ -56,11 +56,10 @@ export function optionalBoolean(name: string, value: unknown): boolean | undefin
 /**
  * Throws an `InvalidOptionError` for the first key of `options` that is not in `known`: a typo, or
  * another library's (or an older version's) name, which would otherwise be ignored silently.
- * `aliases` maps such names to bulwark's, for the hint. Inherited enumerable keys count too (options
- * are read through the prototype chain, so `Object.create(defaults)` is checked whole).
+ * `aliases` maps such names to bulwark's, for the hint.
  */
 export function knownOptions(options: object, known: ReadonlySet<string>, aliases: Readonly<Record<string, string>>, what: string): void {
-  for (const key in options) {
+  for (const key of Object.keys(options)) {
     if (known.has(key)) continue;
     const hint = aliases[key];
     throw new InvalidOptionError(key, `a known ${what} option${hint === undefined ? '' : ` (did you mean ${hint}?)`}: this one does not exist`, (options as Record<string, unknown>)[key]);
