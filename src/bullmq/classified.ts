@@ -64,15 +64,6 @@ const ALIASES: Readonly<Record<string, string>> = {
  */
 export const verdicts = new WeakMap<object, JobVerdict>();
 
-/** The message BullMQ records for a permanent error; never throws (a null-prototype object, a throwing `message` getter). */
-function safeMessage(error: unknown): string {
-  try {
-    return messageOf(error);
-  } catch {
-    return Object.prototype.toString.call(error);
-  }
-}
-
 /** Options of `classifiedProcessor`. */
 export interface ClassifiedProcessorOptions {
   /**
@@ -135,11 +126,15 @@ export function classifiedProcessor<D, R, N extends string = string>(
       if (verdict.retriable) {
         if (typeof error === 'object' && error !== null) {
           verdicts.set(error, detail);
-          if (Object.isExtensible(error)) Object.assign(error, { bulwark: detail });
+          try {
+            if (Object.isExtensible(error)) Object.assign(error, { bulwark: detail });
+          } catch {
+            // a Proxy or a setter that refuses: the verdict is still in `verdicts`
+          }
         }
         throw error;
       }
-      const message = safeMessage(error);
+      const message = messageOf(error);
       const unrecoverable = Object.assign(new UnrecoverableError(message), { cause: error, code: detail.code, bulwark: detail });
       verdicts.set(unrecoverable, detail);
       throw unrecoverable;

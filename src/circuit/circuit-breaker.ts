@@ -1,5 +1,6 @@
 import { defaultClassifier } from '../classifiers/index.js';
 import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
+import { prop } from '../classifiers/inspect.js';
 import { CircuitOpenError } from '../errors/circuit-open-error.js';
 import { isAttemptTimeoutError } from '../errors/guards.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
@@ -14,6 +15,14 @@ import type { CircuitBreakerOptions, CircuitEvents, CircuitSnapshot, CircuitStat
 const COUNTED: Verdict = { retriable: true, reason: 'unclassified' };
 const BUCKETS = 10;
 const STATES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
+
+/**
+ * A timeout rather than a cancel: retry's `AttemptTimeoutError`, or a `TimeoutError` (what
+ * `AbortSignal.timeout()` aborts with). The dependency was too slow: that is a failure.
+ */
+function isTimeout(reason: unknown): boolean {
+  return isAttemptTimeoutError(reason) || prop(reason, 'name') === 'TimeoutError';
+}
 
 /** Read afresh: TypeScript keeps an earlier check's narrowing across a call that may abort. */
 const abortedNow = (signal: AbortSignal | undefined): signal is AbortSignal => signal?.aborted === true;
@@ -137,8 +146,9 @@ export class CircuitBreaker {
    *
    * With a `signal`, the call ends when it aborts, whether `fn` listens or not, and the abort wins
    * over whatever `fn` did meanwhile (as in `retry`): a call abandoned because it timed out (the
-   * reason is an `AttemptTimeoutError`) counts as a failure; one cancelled by the caller counts as
-   * nothing — and a probe so ended frees the probe slot either way.
+   * reason is an `AttemptTimeoutError`, or the `TimeoutError` of `AbortSignal.timeout()`) counts as a
+   * failure; one cancelled by the caller counts as nothing — and a probe so ended frees the probe
+   * slot either way.
    */
   execute<T>(fn: (context: { readonly signal: AbortSignal }) => T | PromiseLike<T>, options?: SignalOptions): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidOptionError('fn', 'a function', fn);
@@ -161,7 +171,7 @@ export class CircuitBreaker {
       recorded = true;
       // A result from before a reset() or a reopening belongs to a circuit that no longer exists.
       if (generation !== this.#generation) return;
-      if (failed && (aborted || (signal?.aborted === true && error === signal.reason)) && !isAttemptTimeoutError(error)) {
+      if (failed && (aborted || (signal?.aborted === true && error === signal.reason)) && !isTimeout(error)) {
         if (probe) this.#probing = false; // cancelled by the caller: neither a success nor a failure
         return;
       }
@@ -180,16 +190,23 @@ export class CircuitBreaker {
       record(error, true);
       return Promise.reject(error);
     }
-    const settled = Promise.resolve(result).then(
-      (value) => {
-        record(undefined, false);
-        return value;
-      },
-      (error: unknown) => {
-        record(error, true);
-        throw error;
-      },
-    );
+    let settled: Promise<T>;
+    try {
+      settled = Promise.resolve(result).then(
+        (value) => {
+          record(undefined, false);
+          return value;
+        },
+        (error: unknown) => {
+          record(error, true);
+          throw error;
+        },
+      );
+    } catch (error) {
+      // A promise whose own `then` throws: a failure, never a throw from here with the probe slot taken.
+      record(error, true);
+      return Promise.reject(error);
+    }
     return untilAborted(settled, signal, (reason) => record(reason, true, true));
   }
 

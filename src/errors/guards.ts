@@ -31,9 +31,10 @@ function codeOf(value: unknown): unknown {
 /** True for any error thrown by bulwark, including one made by another copy of the package. */
 export function isBulwarkError(value: unknown): value is BulwarkError {
   if (typeof value !== 'object' || value === null) return false;
+  // `instanceof` too can throw (a revoked Proxy, a hostile `getPrototypeOf` trap): the brand decides then.
+  if (isInstance(value, BulwarkError)) return true;
   try {
-    // `instanceof` too can throw: a revoked Proxy, a hostile `getPrototypeOf` trap.
-    return value instanceof BulwarkError || ((value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND] === true && typeof codeOf(value) === 'string');
+    return (value as { [ERROR_BRAND]?: unknown })[ERROR_BRAND] === true && typeof codeOf(value) === 'string';
   } catch {
     return false;
   }

@@ -2,7 +2,13 @@ import { startTimer, type Clock } from './clock.js';
 
 /** The reason an aborted signal carries (an `AbortError` DOMException when none was given). */
 export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+  let reason: unknown;
+  try {
+    reason = signal.reason;
+  } catch {
+    // a polyfill's getter that throws: the standard reason instead
+  }
+  return reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
 let never: AbortSignal | undefined;

@@ -11,11 +11,12 @@ export function verdictOf<V extends Answer>(classifier: (value: unknown) => V | 
     const answer: unknown = classifier(value);
     if (answer === undefined) return undefined;
     if (typeof answer === 'object' && answer !== null) {
-      // Read once, here: a getter that throws is this classifier's error, not the caller's.
-      const { retriable, reason, delayMs } = answer as Partial<Answer>;
-      if (typeof retriable === 'boolean') {
-        const because = typeof reason === 'string' ? reason : 'classifier';
-        return (retriable && typeof delayMs === 'number' ? { retriable, reason: because, delayMs } : { retriable, reason: because }) as V;
+      // Read once, here, into plain data (extra fields kept): a getter that throws is this
+      // classifier's error, not the caller's, and nothing reads the answer's getters again.
+      const copy = { ...(answer as Partial<Answer>) };
+      if (typeof copy.retriable === 'boolean') {
+        if (typeof copy.reason !== 'string') copy.reason = 'classifier';
+        return copy as V;
       }
       // An async classifier: its rejection must not go unhandled (and it decides nothing).
       const then = (answer as { then?: unknown }).then;
@@ -33,9 +34,9 @@ export function verdictOf<V extends Answer>(classifier: (value: unknown) => V | 
 
 /** What a verdict is made of (`Verdict` without the classifiers' types: this folder needs nothing from theirs). */
 interface Answer {
-  readonly retriable: boolean;
-  readonly reason: string;
-  readonly delayMs?: number;
+  retriable: boolean;
+  reason: string;
+  delayMs?: number;
 }
 
 const noop = (): void => undefined;

@@ -245,10 +245,26 @@ async function callHook(o: ResolvedRetryOptions, name: string, hook: RetryHook |
   return untilAborted(settled, signal).catch(noop);
 }
 
-function classify(failure: unknown, o: ResolvedRetryOptions): Verdict {
-  if (failure instanceof PermanentError || (failure instanceof Error && (failure as { code?: unknown }).code === PermanentError.code)) {
-    return { retriable: false, reason: 'PermanentError' };
+/** A `PermanentError`, or any Error carrying its code; false for what cannot be inspected (a revoked Proxy). */
+function isPermanent(failure: unknown): boolean {
+  try {
+    return failure instanceof PermanentError || (failure instanceof Error && (failure as { code?: unknown }).code === PermanentError.code);
+  } catch {
+    return false;
   }
+}
+
+/** An attempt timeout of this loop's own making (its timer throws this class), never throwing on what cannot be inspected. */
+function isOwnTimeout(failure: unknown): boolean {
+  try {
+    return failure instanceof AttemptTimeoutError;
+  } catch {
+    return false;
+  }
+}
+
+function classify(failure: unknown, o: ResolvedRetryOptions): Verdict {
+  if (isPermanent(failure)) return { retriable: false, reason: 'PermanentError' };
   return classifyValue(failure, o);
 }
 
@@ -336,7 +352,7 @@ export async function runRetry<T>(
     // The caller's abort wins over whatever the attempt did with it.
     if (signal?.aborted) throw abortReason(signal);
     (errors ??= []).push(failure);
-    if (verdict === undefined) verdict = failure instanceof AttemptTimeoutError && o.onAttemptTimeout === 'retry' ? TIMED_OUT : classify(failure, o);
+    if (verdict === undefined) verdict = isOwnTimeout(failure) && o.onAttemptTimeout === 'retry' ? TIMED_OUT : classify(failure, o);
     if (outcome !== undefined) outcome.verdict = verdict;
     lastVerdict = verdict;
 

@@ -166,6 +166,21 @@ describe('bullmq adapters on hostile errors (found by review)', () => {
     const hostile = Object.defineProperty(Object.assign(new Error('x'), { code: 'ENOENT' }), 'message', { get: () => { throw new Error('getter'); } });
     expect(await classifiedProcessor(() => Promise.reject(hostile))({} as never).catch((e: unknown) => e)).toBeInstanceOf(UnrecoverableError);
   });
+
+  it('a revoked Proxy thrown by the job: judged and rethrown (retriable) or failed (permanent), never a TypeError from the wrapper', async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    // (caught, not returned: fulfilling a promise with a revoked Proxy reads its `then` and throws)
+    let rethrown: unknown;
+    try {
+      await classifiedProcessor(() => Promise.reject(proxy))({} as never);
+    } catch (error) {
+      rethrown = error;
+    }
+    expect(rethrown === proxy).toBe(true);
+    const permanent = await classifiedProcessor(() => Promise.reject(proxy), { unknownErrorVerdict: { retriable: false, reason: 'unknown' } })({} as never).catch((e: unknown) => e);
+    expect(permanent).toBeInstanceOf(UnrecoverableError);
+  });
 });
 
 describe.skipIf(!redisAvailable)('on a real Redis', () => {

@@ -308,3 +308,45 @@ describe('CircuitBreaker: caller aborts, as retry treats them (found by review)'
     expect(() => breaker.execute(() => 1, { signal: { aborted: false, addEventListener() {} } as never })).toThrow(InvalidOptionError);
   });
 });
+
+describe('CircuitBreaker: second review', () => {
+  failOnUnhandledRejection();
+
+  it('a caller timeout (AbortSignal.timeout) counts as a failure: a hung dependency opens the circuit', async () => {
+    vi.useRealTimers();
+    const breaker = new CircuitBreaker({ consecutiveFailures: 2 });
+    for (let i = 0; i < 2; i++) {
+      await expect(breaker.execute(() => new Promise(() => undefined), { signal: AbortSignal.timeout(1) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    }
+    expect(breaker.state).toBe('open');
+  });
+
+  it("a signal whose reason getter throws still ends the call and frees the probe slot", async () => {
+    let now = 0;
+    const clock: Clock = { now: () => now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (t) => clearTimeout(t as never) };
+    const breaker = new CircuitBreaker({ consecutiveFailures: 1, cooldownMs: 10, clock });
+    await breaker.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    now = 20; // half-open: the next call is the probe
+    const target = new EventTarget();
+    const signal = Object.defineProperties(target, { aborted: { value: false, writable: true }, reason: { get: () => { throw new Error('reason getter'); } } }) as unknown as AbortSignal;
+    const probe = breaker.execute(() => new Promise(() => undefined), { signal });
+    (signal as { aborted: boolean }).aborted = true;
+    target.dispatchEvent(new Event('abort'));
+    await expect(probe).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(breaker.execute(() => 'ok')).resolves.toBe('ok');
+  });
+
+  it('a promise whose own `then` throws is a failure that frees the probe slot, not a throw from execute', async () => {
+    let now = 0;
+    const clock: Clock = { now: () => now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (t) => clearTimeout(t as never) };
+    const breaker = new CircuitBreaker({ consecutiveFailures: 1, cooldownMs: 10, clock });
+    await breaker.execute(() => Promise.reject(new Error('down'))).catch(() => undefined);
+    now = 20;
+    const evil = Promise.resolve(1);
+    Object.defineProperty(evil, 'then', { value: () => { throw new Error('evil then'); } });
+    await expect(breaker.execute(() => evil)).rejects.toThrow('evil then');
+    now = 100;
+    await expect(breaker.execute(() => 'ok')).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+  });
+});

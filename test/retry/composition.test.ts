@@ -463,3 +463,22 @@ describe('a classifier answer is read once, safely (found by review)', () => {  
     expect(reported).toEqual(['classifier returned a promise: classifiers are synchronous', 'async classifier']);
   });
 });
+
+describe('second review: what a verdict and a failure may be', () => {
+  it("a classifier's verdict reaches the events and the final error with its extra fields", async () => {
+    const verdict = { retriable: false, reason: 'quota', quota: 'daily' } as Verdict;
+    const error = await retry(() => Promise.reject(new Error('x')), { classifier: () => verdict }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    const exhausted = await retry(() => Promise.reject(new Error('x')), { maxAttempts: 1, classifier: () => ({ retriable: true, reason: 'r', note: 1 }) as Verdict }).catch((e: unknown) => e);
+    expect((exhausted as RetryExhaustedError).verdict).toEqual({ retriable: true, reason: 'r', note: 1 });
+  });
+
+  it('a revoked Proxy thrown by the operation is retried and reported like any unknown failure, never a TypeError from the loop', async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const failed = await retry(() => Promise.reject(proxy), { maxAttempts: 1 }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(RetryExhaustedError);
+    expect((failed as RetryExhaustedError).message).toContain('unreadable error');
+    expect((failed as RetryExhaustedError).errors[0] === proxy).toBe(true);
+  });
+});
