@@ -741,11 +741,23 @@ export class BatchProcessor {
         return value;
       };
     }
+    const onHookError = this.#o.onHookError;
+    /** The item's operation name; a hook that throws is reported, never thrown while the item holds a slot. */
+    const nameOf = (unit: Unit<T>): string | undefined => {
+      if (operation === undefined) return undefined;
+      try {
+        const name: unknown = operation(unit.items[0], unit.firstIndex);
+        return typeof name === 'string' ? name : undefined;
+      } catch (error) {
+        reportHookError(onHookError, error, 'operation');
+        return undefined;
+      }
+    };
     return (unit, signal, outcome, scheduling) =>
       retry.executeTrusted(
         ({ attempt, signal: attemptSignal }) => handler(unit.items[0] as T, { index: unit.firstIndex, batchIndex: unit.batchIndex, attempt, signal: attemptSignal }) as Awaited<R> | PromiseLike<Awaited<R>>,
         signal,
-        operation === undefined ? undefined : operation(unit.items[0], unit.firstIndex),
+        nameOf(unit),
         outcome,
         scheduling,
       );

@@ -143,6 +143,7 @@ export interface BatchProcessorOptions {
   readonly retry?: RetryService | RetryOptions;
   /**
    * Names each item's operation in retry log lines, e.g. `(id) => \`Generating thumbnail for segmentation ${id}\``.
+   * One that throws is reported to `onHookError` and the item runs unnamed.
    * @default undefined
    * @example
    * ```ts

@@ -1,3 +1,4 @@
+import { messageOf } from '../errors/message.js';
 import { randomUUID } from 'node:crypto';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
@@ -188,7 +189,7 @@ export function thumbnailProcessor(generator: ThumbnailGenerator, options: Class
       const verdict = typeof error === 'object' && error !== null ? verdicts.get(error) : undefined;
       if (verdict !== undefined) {
         // Appended to the job's log, not written into its data: nothing anyone else wrote is lost.
-        const failure: ThumbnailFailure = { ...verdict, message: error instanceof Error ? error.message : String(error) };
+        const failure: ThumbnailFailure = { ...verdict, message: messageOf(error) };
         await job.log(`${LOG_PREFIX}${JSON.stringify(failure)}`).catch(() => undefined);
       }
       throw error;

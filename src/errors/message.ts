@@ -1,7 +1,11 @@
 /** A short human-readable message for any thrown value (errors, strings, objects); never throws. */
 export function messageOf(value: unknown): string {
   try {
-    if (value instanceof Error) return value.message || value.name;
+    if (value instanceof Error) {
+      const { message, name } = value as { message: unknown; name: unknown };
+      if (typeof message === 'string' && message !== '') return message;
+      return typeof name === 'string' ? name : 'unreadable error';
+    }
     if (typeof value === 'string') return value;
     if (typeof value === 'object' && value !== null) {
       const message = (value as { message?: unknown }).message;

@@ -1,4 +1,5 @@
 import { BulwarkError } from './bulwark-error.js';
+import { messageOf } from './message.js';
 
 const CODE = 'ERR_BULWARK_QUEUE_CLEARED';
 
@@ -10,7 +11,7 @@ export class QueueClearedError extends BulwarkError {
   constructor(reason?: unknown) {
     super(
       CODE,
-      reason === undefined ? 'Task was cleared from the queue before it started' : `Task was cleared from the queue before it started: ${String(reason instanceof Error ? reason.message : reason)}`,
+      reason === undefined ? 'Task was cleared from the queue before it started' : `Task was cleared from the queue before it started: ${messageOf(reason)}`,
       reason === undefined ? undefined : { cause: reason },
     );
   }

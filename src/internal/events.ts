@@ -1,20 +1,42 @@
+import { messageOf } from '../errors/message.js';
 /** Where a hook's or listener's error goes: it never changes the outcome of the work that called it. */
 export type HookErrorHandler = (error: unknown, hook: string) => void;
 
 /**
  * The default {@link HookErrorHandler}: a process warning (printed on stderr by default, observable
- * with `process.on('warning')`), `console.error` where there is no `process`. Never throws.
+ * with `process.on('warning')`), `console.error` where there is no `process`. Never throws. The
+ * warning is bulwark's own `Error` — named `BulwarkHookWarning`, code `BULWARK_HOOK_ERROR`, the hook's
+ * error as `cause`, its message and stack copied — so Node's printer, which runs later, never reads a
+ * getter of the user's value that could throw and crash the process.
  */
 export const warnHookError: HookErrorHandler = (error, hook) => {
   try {
-    const detail = error instanceof Error ? error : new Error(String(error));
-    const emit = (globalThis as { process?: { emitWarning?: (warning: Error, options: { type: string; code: string; detail: string }) => void } }).process?.emitWarning;
-    if (typeof emit === 'function') emit(detail, { type: 'BulwarkHookWarning', code: 'BULWARK_HOOK_ERROR', detail: `thrown by ${hook}; the work's outcome is unchanged` });
-    else console.error(`bulwark: ${hook} threw`, error);
+    const emit = (globalThis as { process?: { emitWarning?: (warning: Error) => void } }).process?.emitWarning;
+    if (typeof emit !== 'function') {
+      console.error(`bulwark: ${hook} threw`, error);
+      return;
+    }
+    const warning = Object.assign(new Error(messageOf(error), { cause: error }), {
+      name: 'BulwarkHookWarning',
+      code: 'BULWARK_HOOK_ERROR',
+      detail: `thrown by ${hook}; the work's outcome is unchanged`,
+    });
+    const stack = readStack(error);
+    if (stack !== undefined) warning.stack = stack;
+    emit(warning);
   } catch {
     // Reporting must never throw into the work.
   }
 };
+
+function readStack(error: unknown): string | undefined {
+  try {
+    const stack = (error as { stack?: unknown } | null)?.stack;
+    return typeof stack === 'string' ? stack : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Calls `report` without letting it throw. */
 export function reportHookError(report: HookErrorHandler, error: unknown, hook: string): void {

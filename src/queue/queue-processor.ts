@@ -194,6 +194,15 @@ const OPTION_ALIASES: Readonly<Record<string, string>> = {
   maxAttempts: 'maxDeliveries',
 };
 
+/** A run cut by `stop()`'s deadline (the `Stopped` itself or an error caused by it); false for what cannot be inspected. */
+function isStopped(error: unknown): boolean {
+  try {
+    return error instanceof Stopped || (typeof error === 'object' && error !== null && (error as { cause?: unknown }).cause instanceof Stopped);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A worker loop over a {@link JobSource} with the semantics of a well-run job system: jobs are claimed
  * under a lease that is renewed while they run and expires if the process dies; each job is settled
@@ -558,7 +567,7 @@ export class QueueProcessor<P> {
 
   async #fail(job: Job<P>, error: unknown, outcome: RetryOutcome): Promise<void> {
     const verdict = outcome.verdict;
-    const stopped = error instanceof Stopped || (typeof error === 'object' && error !== null && (error as { cause?: unknown }).cause instanceof Stopped);
+    const stopped = isStopped(error);
     if (!stopped && verdict !== undefined && !verdict.retriable) {
       await this.#settleDead(job, error, verdict.reason, outcome.attempts);
       return;

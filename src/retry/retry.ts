@@ -239,7 +239,13 @@ async function callHook(o: ResolvedRetryOptions, name: string, hook: RetryHook |
     reportHookError(o.onHookError, error, name);
     return;
   }
-  if (typeof result !== 'object' || result === null || typeof (result as PromiseLike<unknown>).then !== 'function') return;
+  try {
+    if (typeof result !== 'object' || result === null || typeof (result as PromiseLike<unknown>).then !== 'function') return;
+  } catch (error) {
+    // A hook returning a value that cannot be read (a revoked Proxy): its problem, not the loop's.
+    reportHookError(o.onHookError, error, name);
+    return;
+  }
   const settled = Promise.resolve(result).then(noop, (error: unknown) => reportHookError(o.onHookError, error, name));
   // The wait ends when the caller aborts: the loop then stops at its next check.
   return untilAborted(settled, signal).catch(noop);
@@ -317,7 +323,7 @@ export async function runRetry<T>(
     if (signal?.aborted) throw abortReason(signal);
     if (attempt > 1 && o.maxElapsedMs !== undefined && clock.now() - start >= o.maxElapsedMs) {
       const last = (errors as unknown[])[errors === undefined ? 0 : errors.length - 1];
-      throw await giveUp(o, 'max-elapsed', attempt - 1, errors ?? [], lastVerdict ?? UNCLASSIFIED, last, start, operation, signal);
+      throw (await giveUp(o, 'max-elapsed', attempt - 1, errors ?? [], lastVerdict ?? UNCLASSIFIED, last, start, operation, signal)).error;
     }
     if (outcome !== undefined) outcome.attempts = attempt;
     let failure: unknown;
@@ -394,11 +400,14 @@ export async function runRetry<T>(
       stop = 'max-elapsed';
     }
 
-    throw await giveUp(o, stop, attempt, errors, verdict, failure, start, operation, signal);
+    throw (await giveUp(o, stop, attempt, errors, verdict, failure, start, operation, signal)).error;
   }
 }
 
-/** Builds the final error (the failure itself when permanent), logs it and calls `onFailure`. */
+/**
+ * Builds the final error (the failure itself when permanent), logs it and calls `onFailure`. Boxed:
+ * an async function resolving to a thrown thenable (or a revoked Proxy) would adopt or read it.
+ */
 async function giveUp(
   o: ResolvedRetryOptions,
   stop: RetryExhaustedReason | 'permanent',
@@ -409,7 +418,7 @@ async function giveUp(
   start: number,
   operation: string | undefined,
   signal: AbortSignal | undefined,
-): Promise<unknown> {
+): Promise<{ readonly error: unknown }> {
   const elapsedMs = o.clock.now() - start;
   const error = stop === 'permanent' ? failure : new RetryExhaustedError({ attempts: attempt, errors, elapsedMs, reason: stop, verdict, operation });
   if (o.observed) {
@@ -417,7 +426,7 @@ async function giveUp(
     logLine(o.logger, 'error', message, operation, attempt, o.maxAttempts, undefined, failure, verdict);
     await callHook(o, 'onFailure', o.onFailure, event(attempt, o, undefined, failure, verdict, elapsedMs, operation), signal);
   }
-  return error;
+  return { error };
 }
 
 let defaults: ResolvedRetryOptions | undefined;

@@ -145,7 +145,7 @@ export class ThumbnailManager {
         concurrency: this.#manager,
         batchSize: this.#batchSize,
         retry: this.#retry,
-        operation: (id: string) => `Generating thumbnail for segmentation ${id}`,
+        operation: (id: unknown) => `Generating thumbnail for segmentation ${typeof id === 'string' ? id : messageOf(id)}`,
         clock: this.#clock,
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
         ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
