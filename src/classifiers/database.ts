@@ -1,5 +1,5 @@
 import { permanent, retriable, walkCauses, words, type ErrorClassifier, type Verdict } from './classifier.js';
-import { isError, prop, stringCode } from './inspect.js';
+import { isInstance, prop, stringCode } from './inspect.js';
 
 /**
  * SQLSTATE codes (PostgreSQL, and the standard) worth retrying: `40001` serialization failure,
@@ -63,7 +63,7 @@ export function visitDatabase(error: unknown): Verdict | undefined {
   }
   const state = stringCode(error, 'sqlState');
   if (state !== undefined && SQLSTATE.test(state)) return sqlState(state);
-  if (code === undefined && isError(error)) {
+  if (code === undefined && isInstance(error, Error)) {
     const message = prop(error, 'message') as string;
     if (PG_CONNECTION_LOST.includes(message)) return retriable('database pg connection lost');
     if (PG_MISUSE.includes(message)) return permanent('database pg client closed');

@@ -8,10 +8,10 @@ export function prop(value: unknown, key: PropertyKey): unknown {
   }
 }
 
-/** `value instanceof Error`, false where even that throws (a revoked Proxy, a hostile `getPrototypeOf` trap). */
-export function isError(value: unknown): value is Error {
+/** `value instanceof Class`, false where even that throws (a revoked Proxy, a hostile `getPrototypeOf` trap). */
+export function isInstance<C extends abstract new (...args: never[]) => unknown>(value: unknown, Class: C): value is InstanceType<C> {
   try {
-    return value instanceof Error;
+    return value instanceof Class;
   } catch {
     return false;
   }

@@ -1,5 +1,5 @@
 import { permanent, retriable, type ErrorClassifier } from './classifier.js';
-import { isError, prop } from './inspect.js';
+import { isInstance, prop } from './inspect.js';
 
 /** What `fetch` implementations throw, as a `TypeError`, when the network failed (as p-retry lists them). */
 const FETCH_FAILED = /* @__PURE__ */ new Set(['fetch failed', 'failed to fetch', 'networkerror when attempting to fetch resource.', 'network request failed', 'load failed', 'terminated']);
@@ -13,7 +13,7 @@ const PROGRAMMING = /* @__PURE__ */ new Set(['TypeError', 'ReferenceError', 'Syn
  * a wrapped error is the wrapper's to classify.
  */
 export const programmingClassifier: ErrorClassifier = (error) => {
-  if (!isError(error)) return undefined;
+  if (!isInstance(error, Error)) return undefined;
   const name = prop(error, 'name');
   if (typeof name !== 'string' || !PROGRAMMING.has(name)) return undefined;
   const message = prop(error, 'message');

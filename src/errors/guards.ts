@@ -1,3 +1,4 @@
+import { isInstance } from '../classifiers/inspect.js';
 import { AttemptTimeoutError } from './attempt-timeout-error.js';
 import { TaskTimeoutError } from './task-timeout-error.js';
 import { BulwarkError, ERROR_BRAND } from './bulwark-error.js';
@@ -48,14 +49,6 @@ export function isBulwarkError(value: unknown): value is BulwarkError {
 export function guardFor<E extends BulwarkError>(Class: ErrorClass<E>): (value: unknown) => value is E {
   const { code } = Class;
   return (value: unknown): value is E => isBulwarkError(value) && (isInstance(value, Class) || codeOf(value) === code);
-}
-
-function isInstance(value: unknown, Class: abstract new (...args: never[]) => unknown): boolean {
-  try {
-    return value instanceof Class;
-  } catch {
-    return false;
-  }
 }
 
 /** True for a {@link RetryExhaustedError}. */

@@ -1,4 +1,6 @@
+import { stringCode } from '../classifiers/inspect.js';
 import { messageOf } from '../errors/message.js';
+
 /** Where a hook's or listener's error goes: it never changes the outcome of the work that called it. */
 export type HookErrorHandler = (error: unknown, hook: string) => void;
 
@@ -21,22 +23,13 @@ export const warnHookError: HookErrorHandler = (error, hook) => {
       code: 'BULWARK_HOOK_ERROR',
       detail: `thrown by ${hook}; the work's outcome is unchanged`,
     });
-    const stack = readStack(error);
+    const stack = stringCode(error, 'stack');
     if (stack !== undefined) warning.stack = stack;
     emit(warning);
   } catch {
     // Reporting must never throw into the work.
   }
 };
-
-function readStack(error: unknown): string | undefined {
-  try {
-    const stack = (error as { stack?: unknown } | null)?.stack;
-    return typeof stack === 'string' ? stack : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Calls `report` without letting it throw. */
 export function reportHookError(report: HookErrorHandler, error: unknown, hook: string): void {

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Verdict } from '../classifiers/classifier.js';
+import { isInstance, prop } from '../classifiers/inspect.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { sleep } from '../internal/abort.js';
 import { startTimer, systemClock, type Clock, type Timer } from '../internal/clock.js';
@@ -196,11 +197,7 @@ const OPTION_ALIASES: Readonly<Record<string, string>> = {
 
 /** A run cut by `stop()`'s deadline (the `Stopped` itself or an error caused by it); false for what cannot be inspected. */
 function isStopped(error: unknown): boolean {
-  try {
-    return error instanceof Stopped || (typeof error === 'object' && error !== null && (error as { cause?: unknown }).cause instanceof Stopped);
-  } catch {
-    return false;
-  }
+  return isInstance(error, Stopped) || isInstance(prop(error, 'cause'), Stopped);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { defaultClassifier } from '../classifiers/index.js';
 import type { ErrorClassifier, Verdict } from '../classifiers/classifier.js';
+import { isInstance, prop } from '../classifiers/inspect.js';
 import { AttemptTimeoutError } from '../errors/attempt-timeout-error.js';
 import { InvalidOptionError } from '../errors/invalid-option-error.js';
 import { messageOf } from '../errors/message.js';
@@ -253,20 +254,7 @@ async function callHook(o: ResolvedRetryOptions, name: string, hook: RetryHook |
 
 /** A `PermanentError`, or any Error carrying its code; false for what cannot be inspected (a revoked Proxy). */
 function isPermanent(failure: unknown): boolean {
-  try {
-    return failure instanceof PermanentError || (failure instanceof Error && (failure as { code?: unknown }).code === PermanentError.code);
-  } catch {
-    return false;
-  }
-}
-
-/** An attempt timeout of this loop's own making (its timer throws this class), never throwing on what cannot be inspected. */
-function isOwnTimeout(failure: unknown): boolean {
-  try {
-    return failure instanceof AttemptTimeoutError;
-  } catch {
-    return false;
-  }
+  return isInstance(failure, PermanentError) || (isInstance(failure, Error) && prop(failure, 'code') === PermanentError.code);
 }
 
 function classify(failure: unknown, o: ResolvedRetryOptions): Verdict {
@@ -358,7 +346,7 @@ export async function runRetry<T>(
     // The caller's abort wins over whatever the attempt did with it.
     if (signal?.aborted) throw abortReason(signal);
     (errors ??= []).push(failure);
-    if (verdict === undefined) verdict = isOwnTimeout(failure) && o.onAttemptTimeout === 'retry' ? TIMED_OUT : classify(failure, o);
+    if (verdict === undefined) verdict = isInstance(failure, AttemptTimeoutError) && o.onAttemptTimeout === 'retry' ? TIMED_OUT : classify(failure, o);
     if (outcome !== undefined) outcome.verdict = verdict;
     lastVerdict = verdict;
 

@@ -145,7 +145,7 @@ export class ThumbnailManager {
         concurrency: this.#manager,
         batchSize: this.#batchSize,
         retry: this.#retry,
-        operation: (id: unknown) => `Generating thumbnail for segmentation ${typeof id === 'string' ? id : messageOf(id)}`,
+        operation: (id: unknown) => `Generating thumbnail for segmentation ${messageOf(id)}`,
         clock: this.#clock,
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
         ...(options.progressIntervalMs === undefined ? {} : { progressIntervalMs: options.progressIntervalMs }),
