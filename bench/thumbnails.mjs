@@ -1,34 +1,37 @@
-// Thumbnails: 230 generated 1024×1024 microscopy-like images, ~20 polygons of 100-300 points each,
-// → 300 px WebP. Images per second and peak RSS at concurrency 1, 2, 5, for:
-//  - bulwark ThumbnailManager (memory storage and repository, retry and all);
-//  - the hand-written sharp pipeline: resize, then one SVG overlay with every point;
-//  - the old backend's pattern: draw at full size, write a temporary PNG, then resize;
-//  - bare resize with no overlay (the floor).
-// With `--threadpool`, a second table: bulwark at several concurrencies under UV_THREADPOOL_SIZE 1, 2, 4.
+// Thumbnails: 230 generated 1024×1024 microscopy-like images (PNG, then JPEG), ~20 polygons of 100-300
+// points each, → 300 px WebP. Images per second, CPU per image and peak RSS at concurrency 1, 2, 5, for:
+//  - bulwark ThumbnailManager with MemoryStorage, against bare sharp resize buffer → buffer (its floor);
+//  - bulwark ThumbnailManager with FileSystemStorage, against bare sharp resize file → file (its floor:
+//    a bare resize that reads and writes files pays file I/O too; bulwark's fsyncs are counted against it);
+//  - for comparison (one round): the hand-written sharp pipeline (resize, then one SVG overlay with
+//    every point) and the old backend's pattern (draw at full size, temporary PNG, resize).
+// Fair by construction: every measurement runs in a process of its own (no variant pays another's heap
+// or garbage), rounds alternate the order, medians are reported. The images are generated once, into a
+// temporary folder, and each process reads them from there.
+// With `--threadpool`: bulwark at several concurrencies under UV_THREADPOOL_SIZE 1, 2, 4.
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import pLimit from 'p-limit';
-import sharp from 'sharp';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileSystemStorage, MemoryRepository, MemoryStorage, ThumbnailManager } from 'bulwark/thumbnails';
-import { encodeSample, makeSample } from '../demo/synthetic.mjs';
-import { emit, now } from './lib.mjs';
+import { fileURLToPath } from 'node:url';
+import { emit, median, now } from './lib.mjs';
 
 const COUNT = Number(process.env.BENCH_IMAGES ?? 230);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SIZE = 1024;
 const BOX = 300;
-const mode = process.argv[2];
+const here = fileURLToPath(import.meta.url);
 
-async function makeInputs(format = 'png') {
-  const inputs = [];
-  for (let i = 0; i < COUNT; i++) {
-    const sample = makeSample(i, SIZE);
-    inputs.push({ id: `seg-${i}`, format, data: (await encodeSample(i, sample, format)).data, polygons: sample.polygons });
-  }
-  return inputs;
-}
+const MEMORY = 'bulwark ThumbnailManager + MemoryStorage';
+const MEMORY_FLOOR = 'bare resize, buffer to buffer (floor)';
+const FILES = 'bulwark ThumbnailManager + FileSystemStorage';
+const FILES_FLOOR = 'bare resize, file to file (floor)';
+const HAND_WRITTEN = 'hand-written: resize, then one SVG overlay';
+const OLD = 'old pattern: draw at full size, temp PNG, resize';
+/** Each bulwark variant and the floor it is compared with. */
+const FLOOR_OF = { [MEMORY]: MEMORY_FLOOR, [FILES]: FILES_FLOOR, [HAND_WRITTEN]: MEMORY_FLOOR, [OLD]: MEMORY_FLOOR };
+
+// ---------------------------------------------------------------------------------------------- child
 
 const ring = (points, s) => `M${points.map((p) => `${(p.x * s).toFixed(2)} ${(p.y * s).toFixed(2)}`).join('L')}Z`;
 function naiveSvg(polygons, width, height, s, stroke) {
@@ -38,108 +41,184 @@ function naiveSvg(polygons, width, height, s, stroke) {
   return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${paths}</svg>`);
 }
 
-/** `generateMany` over all inputs through a ThumbnailManager on `storage` (inputs stored first, not timed). */
-async function throughManager(storage, inputs, concurrency) {
-  const repository = new MemoryRepository();
-  for (const input of inputs) {
-    await storage.put(`images/${input.id}.${input.format}`, input.data, { contentType: `image/${input.format}` });
-    repository.add({ id: input.id, projectId: 'bench', imageKey: `images/${input.id}.${input.format}`, polygons: input.polygons });
-  }
-  const manager = new ThumbnailManager({ storage, repository, format: 'webp', concurrency });
-  const watch = stopwatch();
-  const report = await manager.generateMany(inputs.map((i) => i.id));
-  if (report.succeeded !== inputs.length) throw new Error(`bulwark lost ${inputs.length - report.succeeded}`);
-  return watch();
-}
-
-const variants = {
-  'bulwark ThumbnailManager + FileSystemStorage': async (inputs, concurrency) => {
-    const root = mkdtempSync(join(tmpdir(), 'bulwark-bench-thumbs-'));
-    try {
-      return await throughManager(new FileSystemStorage({ root }), inputs, concurrency);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  },
-  'bulwark ThumbnailManager': (inputs, concurrency) => throughManager(new MemoryStorage(), inputs, concurrency),
-  'hand-written: resize, then one SVG overlay': async (inputs, concurrency) => {
+/** Runs one variant over `ids` (already set up by `prepare`); resolves when all are done. */
+async function child(name, format, concurrency, dir) {
+  const sharp = (await import('sharp')).default;
+  const { default: pLimit } = await import('p-limit');
+  const { FileSystemStorage, MemoryRepository, MemoryStorage, ThumbnailManager } = await import('bulwark/thumbnails');
+  const polygons = JSON.parse(readFileSync(join(dir, 'polygons.json'), 'utf8'));
+  const fileOf = (i) => join(dir, format, `seg-${i}.${format}`);
+  const limited = async (ids, work) => {
     const limit = pLimit(concurrency);
-    const watch = stopwatch();
-    await Promise.all(
-      inputs.map((input) =>
-        limit(async () => {
-          const s = BOX / SIZE;
-          return sharp(input.data).resize(BOX, BOX, { fit: 'inside' }).composite([{ input: naiveSvg(input.polygons, BOX, BOX, s, 2) }]).webp().toBuffer();
-        }),
-      ),
-    );
-    return watch();
-  },
-  'old pattern: draw at full size, temp PNG, resize': async (inputs, concurrency) => {
-    const limit = pLimit(concurrency);
-    const watch = stopwatch();
-    await Promise.all(
-      inputs.map((input) =>
-        limit(async () => {
-          const full = await sharp(input.data).composite([{ input: naiveSvg(input.polygons, SIZE, SIZE, 1, 2) }]).png({ compressionLevel: 1 }).toBuffer();
-          return sharp(full).resize(BOX, BOX, { fit: 'inside' }).webp().toBuffer();
-        }),
-      ),
-    );
-    return watch();
-  },
-  'bare resize, no overlay (floor)': async (inputs, concurrency) => {
-    const limit = pLimit(concurrency);
-    const watch = stopwatch();
-    await Promise.all(inputs.map((input) => limit(() => sharp(input.data).resize(BOX, BOX, { fit: 'inside' }).webp().toBuffer())));
-    return watch();
-  },
-};
-
-/** Wall and CPU time (all threads: sharp's work on the thread pool included) from now to the call. */
-function stopwatch() {
-  const start = now();
-  const cpu = process.cpuUsage();
-  return () => {
-    const used = process.cpuUsage(cpu);
-    return { ms: now() - start, cpuMs: (used.user + used.system) / 1000 };
+    await Promise.all(ids.map((i) => limit(() => work(i))));
   };
-}
 
-async function measure(name, inputs, concurrency) {
-  let peakRss = process.memoryUsage().rss;
-  const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 10);
-  const { ms, cpuMs } = await variants[name](inputs, concurrency);
-  clearInterval(timer);
-  return { imagesPerSecond: +((inputs.length * 1000) / ms).toFixed(1), cpuMsPerImage: +(cpuMs / inputs.length).toFixed(1), peakRssMb: Math.round(peakRss / 1048576) };
-}
-
-if (mode === '--child') {
-  // One bulwark run per process, for the thread-pool table.
-  const concurrency = Number(process.argv[3]);
-  const inputs = await makeInputs();
-  await measure('bulwark ThumbnailManager', inputs.slice(0, 20), concurrency); // warm-up
-  console.log(JSON.stringify(await measure('bulwark ThumbnailManager', inputs, concurrency)));
-} else if (mode === '--threadpool') {
-  const rows = [];
-  for (const pool of [1, 2, 4]) {
-    for (const concurrency of [1, 2, 5, 8]) {
-      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', String(concurrency)], { encoding: 'utf8', env: { ...process.env, UV_THREADPOOL_SIZE: String(pool) } });
-      rows.push({ UV_THREADPOOL_SIZE: pool, concurrency, ...JSON.parse(out.trim().split('\n').at(-1)) });
+  /**
+   * Builds the variant once, for the warm-up's ids and the measured ones (the same instance runs both,
+   * as in an app: a manager dropped after the warm-up left the measured run garbage to collect).
+   * Inputs are loaded before the clock starts. Warm-up ids are `w<i>` (image i again).
+   */
+  async function prepare(warmIds, ids) {
+    const source = (id) => (typeof id === 'string' ? Number(id.slice(1)) : id);
+    const every = [...warmIds, ...ids];
+    if (name === MEMORY || name === FILES) {
+      let storage;
+      let root;
+      if (name === MEMORY) storage = new MemoryStorage();
+      else {
+        root = mkdtempSync(join(tmpdir(), 'bulwark-bench-thumbs-'));
+        storage = new FileSystemStorage({ root });
+      }
+      const repository = new MemoryRepository();
+      for (const id of every) {
+        const key = `images/seg-${id}.${format}`;
+        await storage.put(key, readFileSync(fileOf(source(id))), { contentType: `image/${format}` });
+        repository.add({ id: `seg-${id}`, projectId: 'bench', imageKey: key, polygons: polygons[source(id)] });
+      }
+      const manager = new ThumbnailManager({ storage, repository, format: 'webp', concurrency });
+      const run = async (some) => {
+        const report = await manager.generateMany(some.map((id) => `seg-${id}`));
+        if (report.succeeded !== some.length) throw new Error(`bulwark lost ${some.length - report.succeeded}`);
+      };
+      return { run, done: () => root !== undefined && rmSync(root, { recursive: true, force: true }) };
     }
+    if (name === FILES_FLOOR) {
+      const out = mkdtempSync(join(tmpdir(), 'bulwark-bench-bare-'));
+      return {
+        run: (some) => limited(some, (id) => sharp(fileOf(source(id))).resize(BOX, BOX, { fit: 'inside' }).webp().toFile(join(out, `seg-${id}.webp`))),
+        done: () => rmSync(out, { recursive: true, force: true }),
+      };
+    }
+    const data = new Map(every.map((id) => [id, readFileSync(fileOf(source(id)))]));
+    const work = {
+      [MEMORY_FLOOR]: (id) => sharp(data.get(id)).resize(BOX, BOX, { fit: 'inside' }).webp().toBuffer(),
+      [HAND_WRITTEN]: (id) =>
+        sharp(data.get(id))
+          .resize(BOX, BOX, { fit: 'inside' })
+          .composite([{ input: naiveSvg(polygons[source(id)], BOX, BOX, BOX / SIZE, 2) }])
+          .webp()
+          .toBuffer(),
+      [OLD]: async (id) => {
+        const full = await sharp(data.get(id)).composite([{ input: naiveSvg(polygons[source(id)], SIZE, SIZE, 1, 2) }]).png({ compressionLevel: 1 }).toBuffer();
+        return sharp(full).resize(BOX, BOX, { fit: 'inside' }).webp().toBuffer();
+      },
+    }[name];
+    if (work === undefined) throw new Error(`unknown variant ${name}`);
+    return { run: (some) => limited(some, work), done: () => data.clear() };
   }
-  emit(`bulwark thumbnails by UV_THREADPOOL_SIZE and concurrency (${COUNT} images)`, rows);
-} else {
-  for (const format of ['png', 'jpeg']) {
-    const inputs = await makeInputs(format);
-    for (const name of Object.keys(variants)) await variants[name](inputs.slice(0, 10), 2); // warm-up
+
+  const all = Array.from({ length: COUNT }, (_, i) => i);
+  const warmIds = all.slice(0, Math.min(10, COUNT)).map((i) => `w${i}`);
+  const variant = await prepare(warmIds, all);
+  await variant.run(warmIds);
+  globalThis.gc?.();
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 10);
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  await variant.run(all);
+  const ms = now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  variant.done();
+  console.log(JSON.stringify({ imagesPerSecond: (COUNT * 1000) / ms, cpuMsPerImage: (cpu.user + cpu.system) / 1000 / COUNT, peakRssMb: peakRss / 1048576 }));
+}
+
+// --------------------------------------------------------------------------------------------- parent
+
+/** Generates the inputs once: `<dir>/<format>/seg-<i>.<format>` and `<dir>/polygons.json`. */
+async function generate() {
+  const { encodeSample, makeSample } = await import('../demo/synthetic.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-inputs-'));
+  const polygons = [];
+  for (const format of ['png', 'jpeg']) mkdirSync(join(dir, format));
+  for (let i = 0; i < COUNT; i++) {
+    const sample = makeSample(i, SIZE);
+    polygons.push(sample.polygons);
+    for (const format of ['png', 'jpeg']) writeFileSync(join(dir, format, `seg-${i}.${format}`), (await encodeSample(i, sample, format)).data);
+  }
+  writeFileSync(join(dir, 'polygons.json'), JSON.stringify(polygons));
+  return dir;
+}
+
+function measure(name, format, concurrency, dir, env = process.env) {
+  const out = execFileSync(process.execPath, ['--expose-gc', here, '--child', name, format, String(concurrency), dir], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+const round1 = (x) => +x.toFixed(1);
+const round2 = (x) => +x.toFixed(2);
+
+async function main() {
+  const dir = await generate();
+  try {
+    const sharp = (await import('sharp')).default;
+    for (const format of ['png', 'jpeg']) {
+      const rows = [];
+      for (const concurrency of [1, 2, 5]) {
+        const goal = [MEMORY, MEMORY_FLOOR, FILES, FILES_FLOOR];
+        const samples = Object.fromEntries([...goal, HAND_WRITTEN, OLD].map((n) => [n, []]));
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const name of round % 2 === 0 ? goal : [...goal].reverse()) samples[name].push(measure(name, format, concurrency, dir));
+        }
+        for (const name of [HAND_WRITTEN, OLD]) samples[name].push(measure(name, format, concurrency, dir)); // for comparison: one round
+        const summary = Object.fromEntries(
+          Object.entries(samples).map(([name, runs]) => [
+            name,
+            {
+              imagesPerSecond: median(runs.map((r) => r.imagesPerSecond)),
+              cpuMsPerImage: median(runs.map((r) => r.cpuMsPerImage)),
+              peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+              spread: runs.length > 1 ? (Math.max(...runs.map((r) => r.imagesPerSecond)) - Math.min(...runs.map((r) => r.imagesPerSecond))) / 2 / median(runs.map((r) => r.imagesPerSecond)) : undefined,
+            },
+          ]),
+        );
+        for (const [name, s] of Object.entries(summary)) {
+          const floor = FLOOR_OF[name] === undefined ? undefined : summary[FLOOR_OF[name]];
+          rows.push({
+            concurrency,
+            name,
+            rounds: samples[name].length,
+            imagesPerSecond: round1(s.imagesPerSecond),
+            spread: s.spread === undefined ? '' : `±${Math.round(s.spread * 100)}%`,
+            cpuMsPerImage: round1(s.cpuMsPerImage),
+            peakRssMb: Math.round(s.peakRssMb),
+            ratioVsFloor: floor === undefined ? 1 : round2(s.imagesPerSecond / floor.imagesPerSecond),
+            cpuRatio: floor === undefined ? 1 : round2(floor.cpuMsPerImage / s.cpuMsPerImage),
+            rssVsFloor: floor === undefined ? 1 : round2(s.peakRssMb / floor.peakRssMb),
+          });
+        }
+      }
+      emit(`Thumbnails (${COUNT} × ${SIZE}² ${format.toUpperCase()}, ~20 polygons each → ${BOX} px WebP)`, rows, {
+        goal: 'bulwark >= 0.9x its floor, peak RSS <= floor + 50 % (issue #13)',
+        isolation: `one process per variant per round, ${ROUNDS} rounds alternating order, medians; the last two rows of each concurrency: one round, for comparison`,
+        sharpConcurrency: sharp.concurrency(),
+        uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function threadpool() {
+  const dir = await generate();
+  try {
     const rows = [];
-    for (const concurrency of [1, 2, 5]) {
-      const results = {};
-      for (const name of Object.keys(variants)) results[name] = await measure(name, inputs, concurrency);
-      const floor = results['bare resize, no overlay (floor)'];
-      for (const [name, r] of Object.entries(results)) rows.push({ concurrency, name, ...r, ratioVsBareResize: +(r.imagesPerSecond / floor.imagesPerSecond).toFixed(2), cpuRatio: +(floor.cpuMsPerImage / r.cpuMsPerImage).toFixed(2) });
+    for (const pool of [1, 2, 4]) {
+      for (const concurrency of [1, 2, 5, 8]) {
+        const r = measure(MEMORY, 'png', concurrency, dir, { ...process.env, UV_THREADPOOL_SIZE: String(pool) });
+        rows.push({ UV_THREADPOOL_SIZE: pool, concurrency, imagesPerSecond: round1(r.imagesPerSecond), cpuMsPerImage: round1(r.cpuMsPerImage), peakRssMb: Math.round(r.peakRssMb) });
+      }
     }
-    emit(`Thumbnails (${COUNT} × ${SIZE}² ${format.toUpperCase()}, ~20 polygons each → ${BOX} px WebP)`, rows, { goal: 'bulwark >= 0.9x bare resize (issue #13)', sharpConcurrency: sharp.concurrency(), uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' });
+    emit(`bulwark thumbnails by UV_THREADPOOL_SIZE and concurrency (${COUNT} PNG images, MemoryStorage)`, rows);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const mode = process.argv[2];
+if (mode === '--child') await child(process.argv[3], process.argv[4], Number(process.argv[5]), process.argv[6]);
+else if (mode === '--threadpool') await threadpool();
+else await main();

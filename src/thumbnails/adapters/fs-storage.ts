@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { InvalidStorageKeyError } from '../errors/invalid-storage-key-error.js';
 import { StorageNotFoundError } from '../errors/storage-not-found-error.js';
@@ -21,6 +21,33 @@ const encoder = new TextEncoder();
 
 function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+/**
+ * Reads a file with as few trips through libuv's thread pool as it can (the pool sharp's work waits
+ * in too): one `read` of the size `fstat` tells, where `readFile` reads in 512 KiB chunks (a 1.5 MB
+ * image took three reads). A size of 0 (files under /proc) falls back to reading until the end.
+ */
+async function readWhole(path: string): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    if (size === 0) return viewOf(await file.readFile());
+    const data = new Uint8Array(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await file.read(data, filled, size - filled, filled);
+      if (bytesRead === 0) return data.subarray(0, filled); // it shrank while read
+      filled += bytesRead;
+    }
+    return data;
+  } finally {
+    await file.close();
+  }
+}
+
+function viewOf(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 /**
@@ -85,9 +112,11 @@ export class FileSystemStorage implements ThumbnailStorage {
     // Check the nearest folder that exists before creating any: a symbolic link on the way must not
     // get folders made outside the root.
     let existing = folder;
+    let exists = false;
     for (;;) {
       try {
         await stat(existing);
+        exists = true;
         break;
       } catch (error) {
         if (!isCode(error, 'ENOENT') || existing === this.root || dirname(existing) === existing) break;
@@ -95,8 +124,11 @@ export class FileSystemStorage implements ThumbnailStorage {
       }
     }
     await this.#contained(key, existing);
-    await mkdir(folder, { recursive: true });
-    await this.#contained(key, folder);
+    // The folder was there: checked above, nothing to create (one trip through the thread pool less).
+    if (existing !== folder || !exists) {
+      await mkdir(folder, { recursive: true });
+      await this.#contained(key, folder);
+    }
     const temp = `${path}.${process.pid}-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
     try {
       // Durable before it is reported done: the data is synced, then renamed, then the folder is
@@ -128,8 +160,7 @@ export class FileSystemStorage implements ThumbnailStorage {
     const path = this.pathOf(key);
     await this.#contained(key, path);
     try {
-      const buffer = await readFile(path);
-      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      return await readWhole(path);
     } catch (error) {
       if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) throw new StorageNotFoundError(key, { cause: error });
       throw error;

@@ -130,6 +130,36 @@ describe('FileSystemStorage specifics', () => {
     expect(await new FileSystemStorage({ root: join(storage.root, 'missing') }).removeStaleTemporaryFiles()).toBe(0);
   });
 
+  it('reads files larger than one read chunk whole, and empty files as empty', async () => {
+    const storage = await fsStorage();
+    // 3 MB of a pattern that differs at every 512 KiB boundary (readFile's chunk): a lost or
+    // repeated chunk shows.
+    const big = new Uint8Array(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 19)) & 0xff;
+    await storage.put('big/image.png', big, { contentType: 'image/png' });
+    const read = await storage.get('big/image.png');
+    expect(read.byteLength).toBe(big.byteLength);
+    expect(Buffer.compare(Buffer.from(read), Buffer.from(big))).toBe(0);
+    await storage.put('big/empty.png', new Uint8Array(0), { contentType: 'image/png' });
+    expect((await storage.get('big/empty.png')).byteLength).toBe(0);
+  });
+
+  it.runIf(process.platform === 'linux')('reads files whose size stat cannot tell (/proc)', async () => {
+    const storage = new FileSystemStorage({ root: '/proc/self' });
+    const status = new TextDecoder().decode(await storage.get('status'));
+    expect(status).toMatch(/^Name:/);
+    expect(status).toContain(`Pid:\t${process.pid}`);
+  });
+
+  it('writes into an existing folder and creates missing ones under it', async () => {
+    const storage = await fsStorage();
+    await storage.put('p/one.webp', bytes(1), { contentType: 'image/webp' });
+    await storage.put('p/two.webp', bytes(2), { contentType: 'image/webp' }); // folder there: not created again
+    await storage.put('p/deeper/three.webp', bytes(3), { contentType: 'image/webp' });
+    expect((await readdir(join(storage.root, 'p'))).sort()).toEqual(['deeper', 'one.webp', 'two.webp']);
+    expect([...(await storage.get('p/deeper/three.webp'))]).toEqual([3]);
+  });
+
   it('refuses keys that would collide with its temporary files', async () => {
     const storage = await fsStorage();
     expect(() => storage.pathOf('a.jpg.bulwark-tmp')).toThrow(InvalidStorageKeyError);
