@@ -268,7 +268,7 @@ export class ThumbnailManager {
     }
   }
 
-  /** One attempt: read the record and image, render, store, record — skipping what an earlier attempt finished. */
+  /** Whether `key` is a thumbnail this manager may delete (`ownsKey`; a throwing `ownsKey` keeps the file). */
   #owns(key: string, record: SegmentationRecord): boolean {
     try {
       return this.#ownsKey(key, record) === true;
@@ -277,10 +277,6 @@ export class ThumbnailManager {
     }
   }
 
-  /**
-   * One attempt. Its `signal` aborts when the attempt timed out or the caller aborted: it is checked
-   * before every side effect, so an abandoned attempt never writes after its replacement did.
-   */
   /**
    * Pages through the recorded thumbnails, checks each key with `storage.exists` (8 at a time), adds
    * the ids whose file is gone to `ids` while under `limit`, and returns how many are gone in all.
@@ -349,6 +345,11 @@ export class ThumbnailManager {
     return resolveRenderOptions({ ...base, ...render, colors: { ...base.colors, ...render.colors, classes: { ...base.colors?.classes, ...render.colors?.classes } } });
   }
 
+  /**
+   * One attempt: read the record and image, render, store, record — skipping what an earlier attempt
+   * finished. Its `signal` aborts when the attempt timed out or the caller aborted: it is checked
+   * before every side effect, so an abandoned attempt never writes after its replacement did.
+   */
   async #attempt(id: string, attempt: number, state: AttemptState, signal: AbortSignal, renderOptions: ResolvedRenderOptions): Promise<ThumbnailResult> {
     state.startedAt ??= this.#clock.now();
     if (state.record === undefined) {
