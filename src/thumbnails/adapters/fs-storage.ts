@@ -23,6 +23,9 @@ function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
+/** The longest single `read` Node takes (its length must fit an int32). */
+const MAX_READ = 2 ** 31 - 1;
+
 /**
  * Reads a file with as few trips through libuv's thread pool as it can (the pool sharp's work waits
  * in too): one `read` of the size `fstat` tells, where `readFile` reads in 512 KiB chunks (a 1.5 MB
@@ -32,7 +35,9 @@ async function readWhole(path: string): Promise<Uint8Array> {
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    if (size === 0) return viewOf(await file.readFile());
+    // 0: a size the stat cannot tell. Over 2 GiB − 1: one `read` cannot take it (Node aborts the
+    // process on such a length); `readFile` rejects it with ERR_FS_FILE_TOO_LARGE.
+    if (size === 0 || size > MAX_READ) return viewOf(await file.readFile());
     const data = new Uint8Array(size);
     let filled = 0;
     while (filled < size) {
@@ -115,8 +120,8 @@ export class FileSystemStorage implements ThumbnailStorage {
     let exists = false;
     for (;;) {
       try {
-        await stat(existing);
-        exists = true;
+        // A file where a folder should be: mkdir below reports it (EEXIST), as it always did.
+        exists = (await stat(existing)).isDirectory();
         break;
       } catch (error) {
         if (!isCode(error, 'ENOENT') || existing === this.root || dirname(existing) === existing) break;

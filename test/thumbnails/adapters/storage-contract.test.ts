@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,21 @@ describe('FileSystemStorage specifics', () => {
     const status = new TextDecoder().decode(await storage.get('status'));
     expect(status).toMatch(/^Name:/);
     expect(status).toContain(`Pid:\t${process.pid}`);
+  });
+
+  it('rejects a file over 2 GiB with ERR_FS_FILE_TOO_LARGE, without aborting the process', async () => {
+    // Regression: one `read` of the whole size took a length over int32, and Node aborted the process.
+    const storage = await fsStorage();
+    await storage.put('huge/image.tif', bytes(1), { contentType: 'image/tiff' });
+    await truncate(join(storage.root, 'huge/image.tif'), 2 ** 31 + 4096); // sparse: no disk space used
+    await expect(storage.get('huge/image.tif')).rejects.toMatchObject({ code: 'ERR_FS_FILE_TOO_LARGE' });
+  });
+
+  it('reports a file where a folder should be as mkdir does (EEXIST), leaving nothing behind', async () => {
+    const storage = await fsStorage();
+    await storage.put('a', bytes(1), { contentType: 'image/png' });
+    await expect(storage.put('a/b.png', bytes(2), { contentType: 'image/png' })).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await readdir(storage.root)).toEqual(['a']);
   });
 
   it('writes into an existing folder and creates missing ones under it', async () => {
