@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { emit, median, now } from './lib.mjs';
 
 const COUNT = Number(process.env.BENCH_IMAGES ?? 230);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SIZE = 1024;
 const BOX = 300;
 const here = fileURLToPath(import.meta.url);
@@ -157,10 +157,25 @@ async function main() {
     for (const format of ['png', 'jpeg']) {
       const rows = [];
       for (const concurrency of [1, 2, 5]) {
-        const goal = [MEMORY, MEMORY_FLOOR, FILES, FILES_FLOOR];
-        const samples = Object.fromEntries([...goal, HAND_WRITTEN, OLD].map((n) => [n, []]));
+        // Paired rounds: each bulwark variant runs right beside its floor (order swapped every round),
+        // and the ratio is taken per round, then the median: the machine's speed drifts by more than
+        // 10 % over minutes, and a pair measured seconds apart drifts little.
+        const pairs = [
+          [MEMORY, MEMORY_FLOOR],
+          [FILES, FILES_FLOOR],
+        ];
+        const samples = Object.fromEntries([MEMORY, MEMORY_FLOOR, FILES, FILES_FLOOR, HAND_WRITTEN, OLD].map((n) => [n, []]));
+        const ratios = { [MEMORY]: [], [FILES]: [] };
+        const cpuRatios = { [MEMORY]: [], [FILES]: [] };
         for (let round = 0; round < ROUNDS; round++) {
-          for (const name of round % 2 === 0 ? goal : [...goal].reverse()) samples[name].push(measure(name, format, concurrency, dir));
+          for (const [subject, floor] of round % 2 === 0 ? pairs : [...pairs].reverse()) {
+            const order = round % 2 === 0 ? [subject, floor] : [floor, subject];
+            const results = Object.fromEntries(order.map((name) => [name, measure(name, format, concurrency, dir)]));
+            samples[subject].push(results[subject]);
+            samples[floor].push(results[floor]);
+            ratios[subject].push(results[subject].imagesPerSecond / results[floor].imagesPerSecond);
+            cpuRatios[subject].push(results[floor].cpuMsPerImage / results[subject].cpuMsPerImage);
+          }
         }
         for (const name of [HAND_WRITTEN, OLD]) samples[name].push(measure(name, format, concurrency, dir)); // for comparison: one round
         const summary = Object.fromEntries(
@@ -170,29 +185,29 @@ async function main() {
               imagesPerSecond: median(runs.map((r) => r.imagesPerSecond)),
               cpuMsPerImage: median(runs.map((r) => r.cpuMsPerImage)),
               peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
-              spread: runs.length > 1 ? (Math.max(...runs.map((r) => r.imagesPerSecond)) - Math.min(...runs.map((r) => r.imagesPerSecond))) / 2 / median(runs.map((r) => r.imagesPerSecond)) : undefined,
             },
           ]),
         );
         for (const [name, s] of Object.entries(summary)) {
           const floor = FLOOR_OF[name] === undefined ? undefined : summary[FLOOR_OF[name]];
+          const paired = ratios[name];
           rows.push({
             concurrency,
             name,
             rounds: samples[name].length,
             imagesPerSecond: round1(s.imagesPerSecond),
-            spread: s.spread === undefined ? '' : `±${Math.round(s.spread * 100)}%`,
             cpuMsPerImage: round1(s.cpuMsPerImage),
             peakRssMb: Math.round(s.peakRssMb),
-            ratioVsFloor: floor === undefined ? 1 : round2(s.imagesPerSecond / floor.imagesPerSecond),
-            cpuRatio: floor === undefined ? 1 : round2(floor.cpuMsPerImage / s.cpuMsPerImage),
+            ratioVsFloor: floor === undefined ? 1 : round2(paired === undefined ? s.imagesPerSecond / floor.imagesPerSecond : median(paired)),
+            ratioRange: paired === undefined ? '' : `${round2(Math.min(...paired))}–${round2(Math.max(...paired))}`,
+            cpuRatio: floor === undefined ? 1 : round2(cpuRatios[name] === undefined ? floor.cpuMsPerImage / s.cpuMsPerImage : median(cpuRatios[name])),
             rssVsFloor: floor === undefined ? 1 : round2(s.peakRssMb / floor.peakRssMb),
           });
         }
       }
       emit(`Thumbnails (${COUNT} × ${SIZE}² ${format.toUpperCase()}, ~20 polygons each → ${BOX} px WebP)`, rows, {
         goal: 'bulwark >= 0.9x its floor, peak RSS <= floor + 50 % (issue #13)',
-        isolation: `one process per variant per round, ${ROUNDS} rounds alternating order, medians; the last two rows of each concurrency: one round, for comparison`,
+        isolation: `one process per variant per round; ${ROUNDS} paired rounds (bulwark beside its floor, order swapped each round): ratios are medians of the per-round ratios, ratioRange their min–max; the last two rows of each concurrency: one round, for comparison`,
         sharpConcurrency: sharp.concurrency(),
         uvThreadpool: process.env.UV_THREADPOOL_SIZE ?? '4 (default)',
       });
