@@ -155,10 +155,11 @@ export interface ThumbnailManagerOptions extends ThumbnailRenderOptions {
   /** Where segmentations are read and thumbnails recorded. */
   readonly repository: SegmentationRepository;
   /**
-   * Where source images are read (by `SegmentationRecord.imageKey`).
+   * Where source images are read (by `SegmentationRecord.imageKey`). When it has `localPath` (as
+   * `FileSystemStorage` does), sharp reads the file itself instead of a copy made by `get`.
    * @default storage
    */
-  readonly imageStorage?: Pick<ThumbnailStorage, 'get'>;
+  readonly imageStorage?: Pick<ThumbnailStorage, 'get' | 'localPath'>;
   /**
    * How many thumbnails are generated at once: a number, or a `ConcurrencyManager` shared with other
    * work. sharp runs on libuv's thread pool (4 threads unless `UV_THREADPOOL_SIZE` says otherwise),

@@ -73,6 +73,15 @@ export interface ThumbnailStorage {
   exists(key: string, options?: IoOptions): Promise<boolean>;
   /** Optional: deletes the object; resolves when there was none. */
   delete?(key: string, options?: IoOptions): Promise<void>;
+  /**
+   * Optional: the path of the object's file on this machine, for readers that open files themselves.
+   * When the source images' storage has it, `ThumbnailManager` lets sharp read the file instead of
+   * calling `get`: no copy of the image in JavaScript memory (a buffer that waits in libuv's queue
+   * is promoted to V8's old generation and triggers full garbage collections). Rejects like `get`
+   * (`StorageNotFoundError`) when there is no object; resolves `undefined` to have `get` used instead
+   * (e.g. for an object that is not a regular file). `FileSystemStorage` has it.
+   */
+  localPath?(key: string, options?: IoOptions): Promise<string | undefined>;
 }
 
 /** What `ThumbnailManager` passes to every storage and repository call. */

@@ -2,6 +2,8 @@ import type { Sharp, SharpOptions } from './sharp-loader.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import { ImageDecodeError } from './errors/image-decode-error.js';
 import { ImageTooLargeError } from './errors/image-too-large-error.js';
+import { StorageNotFoundError } from './errors/storage-not-found-error.js';
+import { messageOf } from '../errors/message.js';
 import { geometryFor } from './geometry.js';
 import { toImageError } from './image-errors.js';
 import type { ThumbnailRenderOptions } from './options.js';
@@ -14,6 +16,22 @@ import { resolveRenderOptions, type ResolvedRenderOptions } from './render-optio
 import { loadSharp } from './sharp-loader.js';
 import { stretch } from './stretch.js';
 import type { Transform } from './transform.js';
+
+/**
+ * @internal An image in a local file (`ThumbnailStorage.localPath`): sharp reads it itself, with no copy
+ * in JavaScript memory; `bytes()` reads it when sharp cannot (BMP, which bulwark decodes).
+ */
+export interface ImageFile {
+  readonly path: string;
+  /** The storage key, for a `StorageNotFoundError`. */
+  readonly key: string;
+  bytes(): Promise<Uint8Array>;
+}
+
+function checkBytes(input: unknown): asserts input is Uint8Array {
+  if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`Image must be a Uint8Array or Buffer, got ${input === null ? 'null' : typeof input}`);
+  if (input.length === 0) throw new ImageDecodeError('Image is empty (0 bytes)');
+}
 
 /** A rendered thumbnail. */
 export interface RenderedThumbnail {
@@ -38,9 +56,11 @@ const CONTENT_TYPES = { jpeg: 'image/jpeg', webp: 'image/webp', png: 'image/png'
  * with `failOn` and `limitInputPixels`), apply EXIF orientation, resize to the output size first,
  * then draw the polygons straight into the resized pixels (anti-aliased, in output pixels) and encode.
  */
-export async function render(input: Uint8Array, polygons: readonly Polygon[] | undefined, o: ResolvedRenderOptions): Promise<RenderedThumbnail> {
-  if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`Image must be a Uint8Array or Buffer, got ${input === null ? 'null' : typeof input}`);
-  if (input.length === 0) throw new ImageDecodeError('Image is empty (0 bytes)');
+export async function render(source: Uint8Array | ImageFile, polygons: readonly Polygon[] | undefined, o: ResolvedRenderOptions): Promise<RenderedThumbnail> {
+  // Bytes from `get` (or the caller of renderThumbnail), or a file from `localPath` (the manager only).
+  const file = source instanceof Uint8Array ? undefined : source;
+  if (file === undefined) checkBytes(source);
+  const input: Uint8Array | string = file === undefined ? (source as Uint8Array) : file.path;
   const validation = polygons === undefined ? undefined : checkPolygons(polygons, o.maxPolygons, o.invalidPolygons, o.maxPoints);
   const checked = validation?.polygons;
   const skippedPolygons = validation?.skipped ?? [];
@@ -51,14 +71,22 @@ export async function render(input: Uint8Array, polygons: readonly Polygon[] | u
     let rawHeight: number;
     let orientation = 1;
     let deep = false;
-    if (isBmp(input)) {
+    if (typeof input !== 'string' && isBmp(input)) {
       const bmp = decodeBmp(input, o.limitInputPixels);
       pipeline = sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: bmp.channels }, limitInputPixels: o.limitInputPixels });
       rawWidth = bmp.width;
       rawHeight = bmp.height;
     } else {
       const options: SharpOptions = { failOn: o.failOn, limitInputPixels: o.limitInputPixels };
-      const meta = await sharp(input, options).metadata();
+      let meta;
+      try {
+        meta = await sharp(input, options).metadata();
+      } catch (error) {
+        if (file === undefined) throw error;
+        if (/input file is missing/i.test(messageOf(error))) throw new StorageNotFoundError(file.key, { cause: error });
+        // sharp cannot read it (a BMP, an empty or broken file): judge its bytes as `get` returns them.
+        return await render(await file.bytes(), polygons, o);
+      }
       if (meta.width === undefined || meta.height === undefined) throw new ImageDecodeError('Image has no dimensions');
       if (meta.width * meta.height > o.limitInputPixels) throw new ImageTooLargeError(o.limitInputPixels);
       rawWidth = meta.width;
@@ -101,6 +129,8 @@ export async function render(input: Uint8Array, polygons: readonly Polygon[] | u
     const encoded = await out.toBuffer();
     return { data: new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength), width: raw.width, height: raw.height, format: o.format, contentType: CONTENT_TYPES[o.format], skippedPolygons };
   } catch (error) {
+    // The file went away between `localPath` and the read.
+    if (file !== undefined && /input file is missing/i.test(messageOf(error))) throw new StorageNotFoundError(file.key, { cause: error });
     throw toImageError(error, o.limitInputPixels);
   }
 }
@@ -123,6 +153,7 @@ export async function render(input: Uint8Array, polygons: readonly Polygon[] | u
 export function renderThumbnail(image: Uint8Array, polygons?: readonly Polygon[], options?: ThumbnailRenderOptions): Promise<RenderedThumbnail> {
   let resolved: ResolvedRenderOptions;
   try {
+    checkBytes(image); // never a file: only the manager passes those
     resolved = resolveRenderOptions(options);
   } catch (error) {
     return Promise.reject(error);

@@ -6,7 +6,7 @@ import { SharpMissingError } from './errors/sharp-missing-error.js';
 export type { Sharp, SharpOptions };
 
 /** @internal sharp's default export. */
-export type SharpFactory = (input?: Uint8Array, options?: SharpOptions) => Sharp;
+export type SharpFactory = (input?: Uint8Array | string, options?: SharpOptions) => Sharp;
 
 let loading: Promise<SharpFactory> | undefined;
 

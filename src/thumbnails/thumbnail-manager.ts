@@ -43,7 +43,7 @@ const OWN_EXTENSIONS: readonly string[] = ['jpg', 'webp', 'png'];
  */
 export class ThumbnailManager {
   readonly #storage: ThumbnailStorage;
-  readonly #images: Pick<ThumbnailStorage, 'get'>;
+  readonly #images: Pick<ThumbnailStorage, 'get' | 'localPath'>;
   readonly #repository: SegmentationRepository;
   readonly #manager: ConcurrencyManager;
   readonly #retry: RetryService;
@@ -72,6 +72,10 @@ export class ThumbnailManager {
       if (typeof repository?.[method] !== 'function') throw new InvalidOptionError('repository', `a SegmentationRepository (missing ${method}())`, repository);
     }
     if (options.storage?.delete !== undefined && typeof options.storage.delete !== 'function') throw new InvalidOptionError('storage.delete', 'a function or undefined', options.storage.delete);
+    if (options.storage?.localPath !== undefined && typeof options.storage.localPath !== 'function') throw new InvalidOptionError('storage.localPath', 'a function or undefined', options.storage.localPath);
+    if (options.imageStorage?.localPath !== undefined && typeof options.imageStorage.localPath !== 'function') {
+      throw new InvalidOptionError('imageStorage.localPath', 'a function or undefined', options.imageStorage.localPath);
+    }
     if (options.imageStorage !== undefined && typeof options.imageStorage?.get !== 'function') {
       throw new InvalidOptionError('imageStorage', 'an object with get()', options.imageStorage);
     }
@@ -362,7 +366,11 @@ export class ThumbnailManager {
     // key that was never written.
     const key = (state.key ??= validateKey(this.#keyFor(record, EXTENSIONS[renderOptions.format])));
     if (state.rendered === undefined) {
-      const image = await this.#io(attempt, signal, (s) => this.#images.get(record.imageKey, { signal: s }));
+      const images = this.#images;
+      const read = (): Promise<Uint8Array> => this.#io(attempt, signal, (s) => images.get(record.imageKey, { signal: s }));
+      // A local file is read by sharp itself: no copy of the image waits in JavaScript memory.
+      const path = typeof images.localPath === 'function' ? await this.#io(attempt, signal, (s) => (images.localPath as NonNullable<ThumbnailStorage['localPath']>).call(images, record.imageKey, { signal: s })) : undefined;
+      const image = typeof path === 'string' ? { path, key: record.imageKey, bytes: read } : await read();
       state.rendered = await render(image, this.#kind === 'segmentation' ? record.polygons : undefined, renderOptions);
     }
     const rendered = state.rendered;

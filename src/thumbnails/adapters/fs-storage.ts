@@ -172,6 +172,26 @@ export class FileSystemStorage implements ThumbnailStorage {
     }
   }
 
+  /**
+   * The file of `key`, checked like `get` (inside the root, no symbolic link out of it):
+   * `ThumbnailManager` hands it to sharp, which reads it without a copy in JavaScript memory.
+   * `undefined` when it is not a regular file (a folder, a device): `get` then reports what is wrong.
+   *
+   * @throws {StorageNotFoundError} nothing stored under `key`.
+   */
+  async localPath(key: string): Promise<string | undefined> {
+    const path = this.pathOf(key);
+    await this.#contained(key, path);
+    let info;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) throw new StorageNotFoundError(key, { cause: error });
+      throw error;
+    }
+    return info.isFile() ? path : undefined; // a folder, a device…: `get` says what is wrong
+  }
+
   async exists(key: string): Promise<boolean> {
     const path = this.pathOf(key);
     await this.#contained(key, path);
