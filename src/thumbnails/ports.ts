@@ -74,7 +74,9 @@ export interface ThumbnailStorage {
   /** Optional: deletes the object; resolves when there was none. */
   delete?(key: string, options?: IoOptions): Promise<void>;
   /**
-   * Optional: the path of the object's file on this machine, for readers that open files themselves.
+   * Optional: the absolute path of the object's file on this machine, for readers that open files
+   * themselves (a relative path, or one with `[`, which libvips would read as load options, is
+   * ignored and `get` used).
    * When the source images' storage has it, `ThumbnailManager` lets sharp read the file instead of
    * calling `get`: no copy of the image in JavaScript memory (a buffer that waits in libuv's queue
    * is promoted to V8's old generation and triggers full garbage collections). Rejects like `get`

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { validateKey } from './adapters/keys.js';
 import { BatchProcessor } from '../batch/batch-processor.js';
 import type { BatchInput, BatchReport, ItemContext } from '../batch/options.js';
@@ -27,6 +28,16 @@ interface AttemptState {
 
 const EXTENSIONS = { jpeg: 'jpg', webp: 'webp', png: 'png' } as const;
 const OWN_EXTENSIONS: readonly string[] = ['jpg', 'webp', 'png'];
+
+/**
+ * Whether sharp may open `path` as it is: absolute (a relative one would resolve against the process's
+ * working folder), and without `[`: libvips reads a trailing `[...]` as load options and opens the
+ * name before it — another file, unchecked (a key `a.png[x]` read `a.png`, even through a symbolic
+ * link out of the root). Anything else is read with `get`.
+ */
+function readableBySharp(path: unknown): path is string {
+  return typeof path === 'string' && isAbsolute(path) && !path.includes('[');
+}
 
 /**
  * Generates segmentation thumbnails reliably: every generation runs under a `RetryService`, a
@@ -370,7 +381,7 @@ export class ThumbnailManager {
       const read = (): Promise<Uint8Array> => this.#io(attempt, signal, (s) => images.get(record.imageKey, { signal: s }));
       // A local file is read by sharp itself: no copy of the image waits in JavaScript memory.
       const path = typeof images.localPath === 'function' ? await this.#io(attempt, signal, (s) => (images.localPath as NonNullable<ThumbnailStorage['localPath']>).call(images, record.imageKey, { signal: s })) : undefined;
-      const image = typeof path === 'string' ? { path, key: record.imageKey, bytes: read } : await read();
+      const image = readableBySharp(path) ? { path, key: record.imageKey, bytes: read } : await read();
       state.rendered = await render(image, this.#kind === 'segmentation' ? record.polygons : undefined, renderOptions);
     }
     const rendered = state.rendered;

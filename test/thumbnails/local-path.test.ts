@@ -106,6 +106,30 @@ describe('ThumbnailManager with a storage that has localPath', () => {
     expect((error as Error).message).not.toContain(storage.root); // the key, not the absolute path
   });
 
+  it('never lets libvips read a trailing [...] as load options (another file, even through a link out of the root)', async () => {
+    // Regression: sharp('…/a.png[x]') opened '…/a.png', unchecked; here a symbolic link out of the root.
+    const storage = await files();
+    const outside = await mkdtemp(join(tmpdir(), 'bulwark-outside-'));
+    roots.push(outside);
+    await writeFile(join(outside, 'secret.png'), await solid(400, 400, [255, 0, 0], 'png'));
+    await mkdir(join(storage.root, 'images'), { recursive: true });
+    await symlink(join(outside, 'secret.png'), join(storage.root, 'images/a.png'));
+    await storage.put('images/a.png[x]', await solid(400, 400, [0, 0, 255], 'png'), { contentType: 'image/png' });
+    await storage.put('images/b.png[page=1]', await solid(400, 400, [0, 255, 0], 'png'), { contentType: 'image/png' });
+    const repository = new MemoryRepository([{ ...record('a', 'images/a.png[x]'), polygons: [] }, { ...record('b', 'images/b.png[page=1]'), polygons: [] }]);
+    const manager = new ThumbnailManager({ storage, repository, format: 'png', kind: 'image', retry: noRetry });
+    expect((await decode(await storage.get((await manager.generate('a')).key))).at(10, 10)).toEqual([0, 0, 255]);
+    expect((await decode(await storage.get((await manager.generate('b')).key))).at(10, 10)).toEqual([0, 255, 0]);
+  });
+
+  it('reads with get when a custom localPath gives a relative path', async () => {
+    const memory = new MemoryStorage();
+    await memory.put('images/a.png', await solid(400, 400, [128, 128, 128], 'png'), { contentType: 'image/png' });
+    const storage: ThumbnailStorage = { put: (k, d, m) => memory.put(k, d, m), get: vi.fn((k: string) => memory.get(k)), exists: (k) => memory.exists(k), localPath: (k) => Promise.resolve(k) };
+    await new ThumbnailManager({ storage, repository: new MemoryRepository([record('a', 'images/a.png')]), retry: noRetry }).generate('a');
+    expect(storage.get).toHaveBeenCalledTimes(1);
+  });
+
   it('uses get when localPath resolves undefined, and refuses a localPath that is not a function', async () => {
     const memory = new MemoryStorage();
     await memory.put('images/a.png', await solid(400, 400, [128, 128, 128], 'png'), { contentType: 'image/png' });
