@@ -28,6 +28,11 @@ export interface ImageFile {
   bytes(): Promise<Uint8Array>;
 }
 
+/** sharp's error for a file that is not there. */
+function isMissingFile(error: unknown): boolean {
+  return /input file is missing/i.test(messageOf(error));
+}
+
 function checkBytes(input: unknown): asserts input is Uint8Array {
   if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`Image must be a Uint8Array or Buffer, got ${input === null ? 'null' : typeof input}`);
   if (input.length === 0) throw new ImageDecodeError('Image is empty (0 bytes)');
@@ -82,8 +87,7 @@ export async function render(source: Uint8Array | ImageFile, polygons: readonly 
       try {
         meta = await sharp(input, options).metadata();
       } catch (error) {
-        if (file === undefined) throw error;
-        if (/input file is missing/i.test(messageOf(error))) throw new StorageNotFoundError(file.key, { cause: error });
+        if (file === undefined || isMissingFile(error)) throw error; // below: StorageNotFoundError
         // sharp cannot read it (a BMP, an empty or broken file): judge its bytes as `get` returns them.
         return await render(await file.bytes(), polygons, o);
       }
@@ -130,7 +134,7 @@ export async function render(source: Uint8Array | ImageFile, polygons: readonly 
     return { data: new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength), width: raw.width, height: raw.height, format: o.format, contentType: CONTENT_TYPES[o.format], skippedPolygons };
   } catch (error) {
     // The file went away between `localPath` and the read.
-    if (file !== undefined && /input file is missing/i.test(messageOf(error))) throw new StorageNotFoundError(file.key, { cause: error });
+    if (file !== undefined && isMissingFile(error)) throw new StorageNotFoundError(file.key, { cause: error });
     throw toImageError(error, o.limitInputPixels);
   }
 }

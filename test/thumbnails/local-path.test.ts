@@ -130,6 +130,19 @@ describe('ThumbnailManager with a storage that has localPath', () => {
     expect(storage.get).toHaveBeenCalledTimes(1);
   });
 
+  it('bounds a localPath that never settles or throws at once like any storage call: the slot is freed, the next id runs', async () => {
+    const memory = new MemoryStorage();
+    await memory.put('images/a.png', await solid(400, 400, [128, 128, 128], 'png'), { contentType: 'image/png' });
+    const base = { put: (k: string, d: Uint8Array, m: { contentType: string }) => memory.put(k, d, m), get: (k: string) => memory.get(k), exists: (k: string) => memory.exists(k) };
+    for (const localPath of [() => new Promise<string>(() => {}), () => { throw new Error('localPath bug'); }]) {
+      const repository = new MemoryRepository([record('a', 'images/a.png'), record('b', 'images/a.png')]);
+      const manager = new ThumbnailManager({ storage: { ...base, localPath } as ThumbnailStorage, repository, concurrency: 1, ioTimeoutMs: 50, retry: noRetry });
+      const report = await manager.generateMany(['a', 'b']);
+      expect(report.failed.map((f) => f.item)).toEqual(['a', 'b']); // both ran and ended; none hung
+      expect(report.succeeded).toBe(0);
+    }
+  });
+
   it('uses get when localPath resolves undefined, and refuses a localPath that is not a function', async () => {
     const memory = new MemoryStorage();
     await memory.put('images/a.png', await solid(400, 400, [128, 128, 128], 'png'), { contentType: 'image/png' });

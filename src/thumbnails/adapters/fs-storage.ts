@@ -23,6 +23,11 @@ function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
+/** Nothing under the path: it, or a folder on the way, does not exist (or is a file). */
+function isMissing(error: unknown): boolean {
+  return isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR');
+}
+
 /** The longest single `read` Node takes (its length must fit an int32). */
 const MAX_READ = 2 ** 31 - 1;
 
@@ -103,7 +108,7 @@ export class FileSystemStorage implements ThumbnailStorage {
     try {
       real = await realpath(target);
     } catch (error) {
-      if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) return; // nothing there to escape through
+      if (isMissing(error)) return; // nothing there to escape through
       throw error;
     }
     this.#realRoot ??= await realpath(this.root);
@@ -167,7 +172,7 @@ export class FileSystemStorage implements ThumbnailStorage {
     try {
       return await readWhole(path);
     } catch (error) {
-      if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) throw new StorageNotFoundError(key, { cause: error });
+      if (isMissing(error)) throw new StorageNotFoundError(key, { cause: error });
       throw error;
     }
   }
@@ -186,7 +191,7 @@ export class FileSystemStorage implements ThumbnailStorage {
     try {
       info = await stat(path);
     } catch (error) {
-      if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) throw new StorageNotFoundError(key, { cause: error });
+      if (isMissing(error)) throw new StorageNotFoundError(key, { cause: error });
       throw error;
     }
     return info.isFile() ? path : undefined; // a folder, a device…: `get` says what is wrong
@@ -198,7 +203,7 @@ export class FileSystemStorage implements ThumbnailStorage {
     try {
       return (await stat(path)).isFile();
     } catch (error) {
-      if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) return false;
+      if (isMissing(error)) return false;
       throw error;
     }
   }
