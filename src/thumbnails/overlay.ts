@@ -51,6 +51,9 @@ export interface StrokeGroup {
 
 /** @internal Everything to draw, in output pixels, in drawing order. */
 export interface Overlay {
+  /** The output size it was prepared for. */
+  readonly width: number;
+  readonly height: number;
   readonly fills: readonly FillGroup[];
   readonly strokes: readonly StrokeGroup[];
   readonly markers: readonly MarkerGroup[];
@@ -155,5 +158,5 @@ export async function prepareOverlay(width: number, height: number, polygons: re
     }
     markers.push({ ...style.endMarkers, points });
   }
-  return { fills, strokes: [...strokes.values()], markers };
+  return { width, height, fills, strokes: [...strokes.values()], markers };
 }

@@ -299,61 +299,165 @@ async function strokeSegments(paths: readonly number[][], closed: boolean, strok
   }
 }
 
-/** Blends `color × opacity × coverage` over the touched pixels, and clears their coverage (and `touched`). */
-function blend(canvas: Canvas, coverage: Float32Array, touched: Touched, color: string, opacity: number): void {
-  const [r, g, b, a] = parseColor(color);
-  const alpha = a * opacity;
-  const { data, width, channels } = canvas;
-  for (let y = touched.top; y <= touched.bottom; y++) {
-    const to = touched.to[y] as number;
-    const from = touched.from[y] as number;
-    if (to < from) continue;
-    touched.clear(y);
-    for (let x = from, idx = y * width + from; x <= to; x++, idx++) {
-      const c = coverage[idx] as number;
-      if (c === 0) continue;
-      coverage[idx] = 0;
-      const k = (c >= 1 ? 1 : c) * alpha;
-      const o = idx * channels;
-      // Values stay within 0..255, so `(v + 0.5) | 0` is Math.round, without the call.
-      const d0 = data[o] as number;
-      const d1 = data[o + 1] as number;
-      const d2 = data[o + 2] as number;
-      data[o] = (d0 + (r - d0) * k + 0.5) | 0;
-      data[o + 1] = (d1 + (g - d1) * k + 0.5) | 0;
-      data[o + 2] = (d2 + (b - d2) * k + 0.5) | 0;
-    }
+/** Stored pairs beyond which the drawing waits for the pixels instead of storing more (per canvas pixel). */
+const STORED_PER_PIXEL = 1;
+
+function ignore(): void {}
+
+/**
+ * Where each finished layer (one colour's coverage) goes, in drawing order: blended into the canvas
+ * once its pixels are there; until then kept as (pixel, coverage) pairs, so the drawing runs while
+ * sharp is still decoding and resizing the image. The pixels come out the same either way: the same
+ * blends, in the same order, with the same coverage values. At most about `width × height` pairs are
+ * stored (then the drawing waits for the pixels), so memory stays bounded whatever the input.
+ */
+class Layers {
+  #canvas: Canvas | undefined;
+  #arrived: Canvas | undefined;
+  readonly #target: Canvas | PromiseLike<Canvas>;
+  readonly #width: number;
+  readonly #height: number;
+  #pixels: Int32Array;
+  #coverage: Float32Array;
+  #count = 0;
+  /** Per stored layer: where its pairs end, its colour and its opacity. */
+  readonly #layers: { end: number; r: number; g: number; b: number; alpha: number }[] = [];
+
+  constructor(target: Canvas | PromiseLike<Canvas>, width: number, height: number) {
+    this.#target = target;
+    this.#width = width;
+    this.#height = height;
+    const initial = Math.min(width * height, 32768); // a typical overlay: 20 000–30 000 pairs
+    this.#pixels = new Int32Array(initial);
+    this.#coverage = new Float32Array(initial);
+    if (isCanvas(target)) this.#canvas = this.#check(target);
+    // Noticed at the next layer; a rejection is thrown by `settle()`, not left unhandled meanwhile.
+    else target.then((canvas) => (this.#arrived = canvas), ignore);
   }
-  touched.top = canvas.height;
-  touched.bottom = -1;
+
+  /** Whether the drawing should wait for the pixels before drawing more. */
+  get full(): boolean {
+    return this.#count > this.#width * this.#height * STORED_PER_PIXEL;
+  }
+
+  /**
+   * Takes one layer: `color × opacity × coverage` over the touched pixels. Clears their coverage (and
+   * `touched`); blends at once if the canvas is there, else stores the pairs.
+   */
+  take(coverage: Float32Array, touched: Touched, color: string, opacity: number): void {
+    const [r, g, b, a] = parseColor(color);
+    const alpha = a * opacity;
+    const width = this.#width;
+    for (let y = touched.top; y <= touched.bottom; y++) {
+      const to = touched.to[y] as number;
+      const from = touched.from[y] as number;
+      if (to < from) continue;
+      touched.clear(y);
+      if (this.#count + (to - from + 1) > this.#pixels.length) this.#grow(this.#count + (to - from + 1));
+      const pixels = this.#pixels;
+      const values = this.#coverage;
+      let count = this.#count;
+      for (let idx = y * width + from, end = y * width + to; idx <= end; idx++) {
+        const c = coverage[idx] as number;
+        if (c === 0) continue;
+        coverage[idx] = 0;
+        pixels[count] = idx;
+        values[count++] = c;
+      }
+      this.#count = count;
+    }
+    touched.top = this.#height;
+    touched.bottom = -1;
+    this.#layers.push({ end: this.#count, r, g, b, alpha });
+    if (this.#canvas === undefined && this.#arrived !== undefined) this.#canvas = this.#check(this.#arrived);
+    if (this.#canvas !== undefined) this.#paint(this.#canvas);
+  }
+
+  /** Waits for the canvas (if it is still coming) and blends everything stored. */
+  async settle(): Promise<void> {
+    this.#canvas ??= this.#check(await this.#target);
+    this.#paint(this.#canvas);
+  }
+
+  #check(canvas: Canvas): Canvas {
+    if (canvas.width !== this.#width || canvas.height !== this.#height) throw new RangeError(`Overlay is ${this.#width}×${this.#height}, the canvas ${canvas.width}×${canvas.height}`);
+    return canvas;
+  }
+
+  #grow(needed: number): void {
+    let size = this.#pixels.length * 2;
+    while (size < needed) size *= 2;
+    const pixels = new Int32Array(size);
+    pixels.set(this.#pixels.subarray(0, this.#count));
+    const values = new Float32Array(size);
+    values.set(this.#coverage.subarray(0, this.#count));
+    this.#pixels = pixels;
+    this.#coverage = values;
+  }
+
+  /** Blends the stored layers in order, and forgets them. */
+  #paint(canvas: Canvas): void {
+    const { data, channels } = canvas;
+    const pixels = this.#pixels;
+    const values = this.#coverage;
+    let i = 0;
+    for (const { end, r, g, b, alpha } of this.#layers) {
+      for (; i < end; i++) {
+        const c = values[i] as number;
+        const k = (c >= 1 ? 1 : c) * alpha;
+        const o = (pixels[i] as number) * channels;
+        // Values stay within 0..255, so `(v + 0.5) | 0` is Math.round, without the call.
+        const d0 = data[o] as number;
+        const d1 = data[o + 1] as number;
+        const d2 = data[o + 2] as number;
+        data[o] = (d0 + (r - d0) * k + 0.5) | 0;
+        data[o + 1] = (d1 + (g - d1) * k + 0.5) | 0;
+        data[o + 2] = (d2 + (b - d2) * k + 0.5) | 0;
+      }
+    }
+    this.#layers.length = 0;
+    this.#count = 0;
+  }
+}
+
+function isCanvas(target: Canvas | PromiseLike<Canvas>): target is Canvas {
+  return (target as Canvas).data instanceof Uint8Array;
 }
 
 /**
- * @internal Draws an overlay onto the canvas in place: each object's fill (holes cut as a union), then each stroke
- * colour on top. Pure JavaScript on thumbnail-sized data, which is faster here than rendering an SVG
- * with librsvg and compositing it (the whole overlay of ~20 polygons costs about a millisecond).
+ * @internal Draws an overlay onto the canvas in place: each object's fill (holes cut as a union), then
+ * each stroke colour on top. Pure JavaScript on thumbnail-sized data, which is faster here than
+ * rendering an SVG with librsvg and compositing it (the whole overlay of ~20 polygons costs about a
+ * millisecond). The canvas may still be coming (sharp decoding and resizing the image): the drawing
+ * starts at once and is blended in when the pixels arrive.
  */
-export async function drawOverlay(canvas: Canvas, overlay: Overlay, fillOpacity: number, strokeWidth: number, budget: Budget): Promise<void> {
-  const { width, height } = canvas;
+export async function drawOverlay(target: Canvas | PromiseLike<Canvas>, overlay: Overlay, fillOpacity: number, strokeWidth: number, budget: Budget): Promise<void> {
+  const { width, height } = overlay;
+  const layers = new Layers(target, width, height);
   const coverage = new Float32Array(width * height);
   const touched = new Touched(width, height);
+  const take = async (color: string, opacity: number): Promise<void> => {
+    layers.take(coverage, touched, color, opacity);
+    if (layers.full) await layers.settle();
+  };
   for (const fill of overlay.fills) {
     await fillObject(fill.rings, width, height, coverage, touched, budget);
-    blend(canvas, coverage, touched, fill.color, fillOpacity);
+    await take(fill.color, fillOpacity);
     if (fill.holeColor !== undefined && fill.rings.length > 1) {
       await fillObject(fill.rings, width, height, coverage, touched, budget, true);
-      blend(canvas, coverage, touched, fill.holeColor, fillOpacity);
+      await take(fill.holeColor, fillOpacity);
     }
   }
   for (const stroke of overlay.strokes) {
     await strokeSegments(stroke.closed, true, strokeWidth, width, height, coverage, touched, budget);
     await strokeSegments(stroke.open, false, strokeWidth, width, height, coverage, touched, budget);
-    blend(canvas, coverage, touched, stroke.color, 1);
+    await take(stroke.color, 1);
   }
   for (const marker of overlay.markers) {
     const dots: number[][] = [];
     for (let i = 0; i + 1 < marker.points.length; i += 2) dots.push([marker.points[i] as number, marker.points[i + 1] as number, marker.points[i] as number, marker.points[i + 1] as number]);
     await strokeSegments(dots, false, marker.radius * 2, width, height, coverage, touched, budget);
-    blend(canvas, coverage, touched, marker.color, 1);
+    await take(marker.color, 1);
   }
+  await layers.settle();
 }

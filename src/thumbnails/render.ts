@@ -11,7 +11,7 @@ import { prepareOverlay } from './overlay.js';
 import { checkPolygons, type SkippedPolygon } from './polygon-validation.js';
 import type { Polygon } from './ports.js';
 import { Budget } from './budget.js';
-import { drawOverlay } from './rasterize.js';
+import { drawOverlay, type Canvas } from './rasterize.js';
 import { resolveRenderOptions, type ResolvedRenderOptions } from './render-options.js';
 import { loadSharp } from './sharp-loader.js';
 import { stretch } from './stretch.js';
@@ -32,6 +32,8 @@ export interface ImageFile {
 function isMissingFile(error: unknown): boolean {
   return /input file is missing/i.test(messageOf(error));
 }
+
+function ignore(): void {}
 
 function checkBytes(input: unknown): asserts input is Uint8Array {
   if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`Image must be a Uint8Array or Buffer, got ${input === null ? 'null' : typeof input}`);
@@ -106,14 +108,23 @@ export async function render(source: Uint8Array | ImageFile, polygons: readonly 
 
     pipeline = pipeline.resize(g.resizeWidth, g.resizeHeight, { fit: 'fill' });
     if (g.resizeWidth !== g.width || g.resizeHeight !== g.height) pipeline = pipeline.extract({ left: g.left, top: g.top, width: g.width, height: g.height });
-    let raw: { data: Uint8Array; width: number; height: number; channels: number };
-    if (o.normalize === 'always' || (o.normalize === 'auto' && deep)) {
-      const { data, info } = await pipeline.flatten({ background: o.background }).raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
-      raw = stretch(new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4), info.width, info.height, info.channels);
-    } else {
-      const { data, info } = await pipeline.flatten({ background: o.background }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-      raw = { data, width: info.width, height: info.height, channels: info.channels };
-    }
+    // Decoding and resizing run in sharp's threads; the overlay is prepared and drawn meanwhile, and
+    // blended in when the pixels arrive.
+    const pixels: Promise<Canvas> =
+      o.normalize === 'always' || (o.normalize === 'auto' && deep)
+        ? pipeline
+            .flatten({ background: o.background })
+            .raw({ depth: 'float' })
+            .toBuffer({ resolveWithObject: true })
+            .then(({ data, info }) => stretch(new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4), info.width, info.height, info.channels))
+        : pipeline
+            .flatten({ background: o.background })
+            .toColourspace('srgb')
+            .raw({ depth: 'uchar' })
+            .toBuffer({ resolveWithObject: true })
+            .then(({ data, info }) => ({ data, width: info.width, height: info.height, channels: info.channels }));
+    // Awaited below, or — if preparing the overlay failed first — that error is the one reported.
+    pixels.catch(ignore);
 
     const transform: Transform = {
       sx: g.resizeWidth / w,
@@ -126,8 +137,9 @@ export async function render(source: Uint8Array | ImageFile, polygons: readonly 
     };
     if (checked !== undefined && checked.length > 0) {
       const budget = new Budget();
-      await drawOverlay(raw, await prepareOverlay(raw.width, raw.height, checked, transform, o.style, budget), o.style.fillOpacity, o.style.strokeWidth, budget);
+      await drawOverlay(pixels, await prepareOverlay(g.width, g.height, checked, transform, o.style, budget), o.style.fillOpacity, o.style.strokeWidth, budget);
     }
+    const raw = await pixels;
     let out = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 2 | 3 | 4 } });
     out = o.format === 'jpeg' ? out.jpeg({ quality: o.quality }) : o.format === 'webp' ? out.webp({ quality: o.quality }) : out.png();
     const encoded = await out.toBuffer();
