@@ -299,17 +299,26 @@ async function strokeSegments(paths: readonly number[][], closed: boolean, strok
   }
 }
 
-/** Stored pairs beyond which the drawing waits for the pixels instead of storing more (per canvas pixel). */
-const STORED_PER_PIXEL = 1;
+/** At most this many pixel/coverage pairs (8 bytes each) are kept while the pixels are still coming. */
+const MAX_STORED = 1 << 18;
 
 function ignore(): void {}
+
+/** A layer's colour, premultiplied by nothing: `alpha` is its opacity times the colour's own alpha. */
+interface Paint {
+  readonly r: number;
+  readonly g: number;
+  readonly b: number;
+  readonly alpha: number;
+}
 
 /**
  * Where each finished layer (one colour's coverage) goes, in drawing order: blended into the canvas
  * once its pixels are there; until then kept as (pixel, coverage) pairs, so the drawing runs while
  * sharp is still decoding and resizing the image. The pixels come out the same either way: the same
- * blends, in the same order, with the same coverage values. At most about `width × height` pairs are
- * stored (then the drawing waits for the pixels), so memory stays bounded whatever the input.
+ * blends, in the same order, with the same coverage values. At most `min(width × height, 2¹⁸)` pairs
+ * are kept (then the drawing waits for the pixels and blends as it goes), and the work is time-sliced
+ * like the rest of the drawing, so neither memory nor event-loop time grows with the canvas.
  */
 class Layers {
   #canvas: Canvas | undefined;
@@ -317,17 +326,20 @@ class Layers {
   readonly #target: Canvas | PromiseLike<Canvas>;
   readonly #width: number;
   readonly #height: number;
+  readonly #cap: number;
   #pixels: Int32Array;
   #coverage: Float32Array;
   #count = 0;
-  /** Per stored layer: where its pairs end, its colour and its opacity. */
-  readonly #layers: { end: number; r: number; g: number; b: number; alpha: number }[] = [];
+  /** The stored runs of pairs, in order: where each ends, and its paint. */
+  readonly #runs: Array<{ readonly end: number; readonly paint: Paint }> = [];
 
   constructor(target: Canvas | PromiseLike<Canvas>, width: number, height: number) {
     this.#target = target;
     this.#width = width;
     this.#height = height;
-    const initial = Math.min(width * height, 32768); // a typical overlay: 20 000–30 000 pairs
+    // A row always fits, so a row is never split.
+    this.#cap = Math.max(Math.min(width * height, MAX_STORED), width);
+    const initial = Math.min(this.#cap, 32768); // a typical overlay: 20 000–30 000 pairs
     this.#pixels = new Int32Array(initial);
     this.#coverage = new Float32Array(initial);
     if (isCanvas(target)) this.#canvas = this.#check(target);
@@ -335,25 +347,28 @@ class Layers {
     else target.then((canvas) => (this.#arrived = canvas), ignore);
   }
 
-  /** Whether the drawing should wait for the pixels before drawing more. */
-  get full(): boolean {
-    return this.#count > this.#width * this.#height * STORED_PER_PIXEL;
-  }
-
   /**
    * Takes one layer: `color × opacity × coverage` over the touched pixels. Clears their coverage (and
-   * `touched`); blends at once if the canvas is there, else stores the pairs.
+   * `touched`); blends at once if the canvas is there, else stores the pairs (waiting for the canvas
+   * when the store is full).
    */
-  take(coverage: Float32Array, touched: Touched, color: string, opacity: number): void {
+  async take(coverage: Float32Array, touched: Touched, color: string, opacity: number, budget: Budget): Promise<void> {
     const [r, g, b, a] = parseColor(color);
-    const alpha = a * opacity;
+    const paint: Paint = { r, g, b, alpha: a * opacity };
     const width = this.#width;
     for (let y = touched.top; y <= touched.bottom; y++) {
       const to = touched.to[y] as number;
       const from = touched.from[y] as number;
       if (to < from) continue;
-      touched.clear(y);
+      const pause = budget.tick(1 + ((to - from) >> 6));
+      if (pause !== undefined) await pause;
+      if (this.#count + (to - from + 1) > this.#cap) {
+        // Blend what is stored so far (this layer's part too: each pixel is in a layer once).
+        this.#runs.push({ end: this.#count, paint });
+        await this.settle();
+      }
       if (this.#count + (to - from + 1) > this.#pixels.length) this.#grow(this.#count + (to - from + 1));
+      touched.clear(y);
       const pixels = this.#pixels;
       const values = this.#coverage;
       let count = this.#count;
@@ -368,7 +383,7 @@ class Layers {
     }
     touched.top = this.#height;
     touched.bottom = -1;
-    this.#layers.push({ end: this.#count, r, g, b, alpha });
+    this.#runs.push({ end: this.#count, paint });
     if (this.#canvas === undefined && this.#arrived !== undefined) this.#canvas = this.#check(this.#arrived);
     if (this.#canvas !== undefined) this.#paint(this.#canvas);
   }
@@ -387,6 +402,7 @@ class Layers {
   #grow(needed: number): void {
     let size = this.#pixels.length * 2;
     while (size < needed) size *= 2;
+    size = Math.min(size, this.#cap);
     const pixels = new Int32Array(size);
     pixels.set(this.#pixels.subarray(0, this.#count));
     const values = new Float32Array(size);
@@ -395,13 +411,14 @@ class Layers {
     this.#coverage = values;
   }
 
-  /** Blends the stored layers in order, and forgets them. */
+  /** Blends the stored runs in order, and forgets them. */
   #paint(canvas: Canvas): void {
     const { data, channels } = canvas;
     const pixels = this.#pixels;
     const values = this.#coverage;
     let i = 0;
-    for (const { end, r, g, b, alpha } of this.#layers) {
+    for (const { end, paint } of this.#runs) {
+      const { r, g, b, alpha } = paint;
       for (; i < end; i++) {
         const c = values[i] as number;
         const k = (c >= 1 ? 1 : c) * alpha;
@@ -415,7 +432,7 @@ class Layers {
         data[o + 2] = (d2 + (b - d2) * k + 0.5) | 0;
       }
     }
-    this.#layers.length = 0;
+    this.#runs.length = 0;
     this.#count = 0;
   }
 }
@@ -436,10 +453,7 @@ export async function drawOverlay(target: Canvas | PromiseLike<Canvas>, overlay:
   const layers = new Layers(target, width, height);
   const coverage = new Float32Array(width * height);
   const touched = new Touched(width, height);
-  const take = async (color: string, opacity: number): Promise<void> => {
-    layers.take(coverage, touched, color, opacity);
-    if (layers.full) await layers.settle();
-  };
+  const take = (color: string, opacity: number): Promise<void> => layers.take(coverage, touched, color, opacity, budget);
   for (const fill of overlay.fills) {
     await fillObject(fill.rings, width, height, coverage, touched, budget);
     await take(fill.color, fillOpacity);

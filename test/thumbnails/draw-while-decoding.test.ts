@@ -128,6 +128,30 @@ describe('drawing while the pixels are still coming', () => {
     expect(Buffer.from(later.data).equals(Buffer.from(direct.data))).toBe(true);
   });
 
+  it('on a large canvas stores at most 2^18 pairs, even within one layer, then blends as it goes', async () => {
+    // 1000 × 1000: one filled square covers a million pixels, four times the cap, in a single layer.
+    const side = 1000;
+    const square: Polygon = { type: 'external', points: [{ x: 10, y: 10 }, { x: 990, y: 10 }, { x: 990, y: 990 }, { x: 10, y: 990 }] };
+    const t = { ...identity, rawWidth: side, rawHeight: side };
+    const flat: Style = { ...style, strokeWidth: 0, vertexMarkers: undefined, endMarkers: undefined };
+    const overlay = await prepareOverlay(side, side, [square], t, flat, new Budget());
+    const blank = (): Canvas => ({ data: new Uint8Array(side * side * 3).fill(100), width: side, height: side, channels: 3 });
+    const whole = new CountingBudget();
+    const direct = blank();
+    await drawOverlay(direct, overlay, 0.5, 0, whole);
+    const early = new CountingBudget();
+    const pending = deferred<Canvas>();
+    const later = blank();
+    const drawing = drawOverlay(pending.promise, overlay, 0.5, 0, early);
+    await turns(3);
+    expect(early.work).toBeLessThan(whole.work);
+    pending.resolve(later);
+    await drawing;
+    expect(early.work).toBe(whole.work);
+    expect(Buffer.from(later.data).equals(Buffer.from(direct.data))).toBe(true);
+    expect(later.data[(500 * side + 500) * 3]).toBe(178); // 100 + (255 − 100) × 0.5, rounded
+  });
+
   it('pixels arriving in the middle of a long, time-sliced drawing: the same pixels', async () => {
     const overlay = await overlayOf(polygons);
     const direct = grey();
