@@ -165,6 +165,29 @@ describe('drawing while the pixels are still coming', () => {
     }
   });
 
+  it('concurrent, interleaved draws of one size each get the pixels they get alone (working buffers are reused, never shared)', async () => {
+    const overlays = await Promise.all([polygons, polygons.slice(0, 2), polygons.slice(3), [polygons[3] as Polygon]].map((list) => overlayOf(list)));
+    const alone: Uint8Array[] = [];
+    for (const overlay of overlays) {
+      const canvas = grey();
+      await drawOverlay(canvas, overlay, style.fillOpacity, style.strokeWidth, new Budget());
+      alone.push(canvas.data);
+    }
+    for (let round = 0; round < 3; round++) {
+      // Budget(0) yields at every check, so the four draws interleave step by step; half of them
+      // wait for their pixels, as in a render.
+      const canvases = overlays.map(() => grey());
+      await Promise.all(
+        overlays.map((overlay, i) => {
+          const canvas = canvases[i] as Canvas;
+          const target = i % 2 === 0 ? canvas : new Promise<Canvas>((resolve) => setImmediateN(7 * i + round, () => resolve(canvas)));
+          return drawOverlay(target, overlay, style.fillOpacity, style.strokeWidth, new Budget(0));
+        }),
+      );
+      canvases.forEach((canvas, i) => expect(Buffer.from(canvas.data).equals(Buffer.from(alone[i] as Uint8Array)), `overlay ${i}, round ${round}`).toBe(true));
+    }
+  });
+
   it('a decode failure rejects the drawing with that error, and nothing is left unhandled', async () => {
     const overlay = await overlayOf(polygons);
     const pending = deferred<Canvas>();
