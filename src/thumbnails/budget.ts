@@ -7,6 +7,7 @@ export class Budget {
   readonly #sliceMs: number;
   #start = performance.now();
   #work = 0;
+  #stopped: { readonly reason: unknown } | undefined;
 
   constructor(sliceMs = 8) {
     this.#sliceMs = sliceMs;
@@ -16,9 +17,10 @@ export class Budget {
    * Returns `undefined` (synchronously cheap) unless the slice is used up; then a promise that
    * resolves after a yield. `work` is a rough count of the elementary steps done since the last
    * call (edges crossed, points visited): the clock (~50 ns) is read once per ~64 steps, so a
-   * caller whose single step is expensive still yields on time.
+   * caller whose single step is expensive still yields on time. Throws the reason once `stop`ped.
    */
   tick(work = 1): Promise<void> | undefined {
+    if (this.#stopped !== undefined) throw this.#stopped.reason;
     this.#work += work;
     if (this.#work < 64) return undefined;
     this.#work = 0;
@@ -29,5 +31,13 @@ export class Budget {
         resolve();
       }),
     );
+  }
+
+  /**
+   * Makes every later `tick()` throw `reason`: the work it paces is no longer wanted (the image it
+   * draws on failed to decode). The first reason wins.
+   */
+  stop(reason: unknown): void {
+    this.#stopped ??= { reason };
   }
 }

@@ -141,13 +141,17 @@ export async function prepareOverlay(width: number, height: number, polygons: re
   }
   const markers: MarkerGroup[] = [];
   if (style.vertexMarkers !== undefined) {
+    // Appended one by one: `push(...flat)` of a 300 000-point ring overflowed the stack.
     const points: number[] = [];
+    const add = (flat: readonly number[]): void => {
+      for (const v of flat) points.push(v);
+    };
     externals.forEach((ring, i) => {
-      points.push(...ring.flat);
-      for (const hole of holes[i] ?? []) points.push(...hole.flat);
+      add(ring.flat);
+      for (const hole of holes[i] ?? []) add(hole.flat);
     });
-    for (const orphan of orphans) points.push(...orphan.flat);
-    for (const line of lines) points.push(...line.flat);
+    for (const orphan of orphans) add(orphan.flat);
+    for (const line of lines) add(line.flat);
     markers.push({ ...style.vertexMarkers, points });
   }
   if (style.endMarkers !== undefined) {

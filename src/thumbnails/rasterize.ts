@@ -367,14 +367,24 @@ async function strokeSegments(paths: readonly number[][], closed: boolean, strok
 /** At most this many pixel/coverage pairs (8 bytes each) are kept while the pixels are still coming. */
 const MAX_STORED = 1 << 18;
 
-function ignore(): void {}
-
-/** A layer's colour, premultiplied by nothing: `alpha` is its opacity times the colour's own alpha. */
+/** A layer's colour: `alpha` is its opacity times the colour's own alpha. */
 interface Paint {
   readonly r: number;
   readonly g: number;
   readonly b: number;
   readonly alpha: number;
+}
+
+/** Blends `(r, g, b)` at `coverage × alpha` over the pixel at byte offset `o`. */
+function mix(data: Uint8Array, o: number, coverage: number, r: number, g: number, b: number, alpha: number): void {
+  const k = (coverage >= 1 ? 1 : coverage) * alpha;
+  // Values stay within 0..255, so `(v + 0.5) | 0` is Math.round, without the call.
+  const d0 = data[o] as number;
+  const d1 = data[o + 1] as number;
+  const d2 = data[o + 2] as number;
+  data[o] = (d0 + (r - d0) * k + 0.5) | 0;
+  data[o + 1] = (d1 + (g - d1) * k + 0.5) | 0;
+  data[o + 2] = (d2 + (b - d2) * k + 0.5) | 0;
 }
 
 /**
@@ -383,7 +393,8 @@ interface Paint {
  * sharp is still decoding and resizing the image. The pixels come out the same either way: the same
  * blends, in the same order, with the same coverage values. At most `min(width × height, 2¹⁸)` pairs
  * are kept (then the drawing waits for the pixels and blends as it goes), and the work is time-sliced
- * like the rest of the drawing, so neither memory nor event-loop time grows with the canvas.
+ * like the rest of the drawing, so neither memory nor event-loop time grows with the canvas. If the
+ * pixels fail, the budget is stopped with their error, so the drawing ends at its next check.
  */
 class Layers {
   #canvas: Canvas | undefined;
@@ -393,22 +404,27 @@ class Layers {
   readonly #height: number;
   readonly #cap: number;
   readonly #scratch: Scratch;
+  readonly #budget: Budget;
   #count = 0;
   /** The stored runs of pairs, in order: where each ends, and its paint. */
   readonly #runs: Array<{ readonly end: number; readonly paint: Paint }> = [];
 
-  constructor(target: Canvas | PromiseLike<Canvas>, scratch: Scratch) {
+  constructor(target: Canvas | PromiseLike<Canvas>, scratch: Scratch, budget: Budget) {
     const { width, height } = scratch;
     this.#target = target;
     this.#width = width;
     this.#height = height;
     this.#scratch = scratch;
+    this.#budget = budget;
     // A row always fits, so a row is never split.
     this.#cap = Math.max(Math.min(width * height, MAX_STORED), width);
     if (scratch.pixels.length === 0) this.#grow(Math.min(this.#cap, 32768)); // a typical overlay: 20 000–30 000 pairs
-    if (isCanvas(target)) this.#canvas = this.#check(target);
-    // Noticed at the next layer; a rejection is thrown by `settle()`, not left unhandled meanwhile.
-    else target.then((canvas) => (this.#arrived = canvas), ignore);
+    if (isPending(target)) {
+      target.then(
+        (canvas) => (this.#arrived = canvas),
+        (error: unknown) => budget.stop(error),
+      );
+    } else this.#canvas = this.#check(target);
   }
 
   /**
@@ -416,27 +432,42 @@ class Layers {
    * `touched`); blends at once if the canvas is there, else stores the pairs (waiting for the canvas
    * when the store is full).
    */
-  async take(color: string, opacity: number, budget: Budget): Promise<void> {
+  async take(color: string, opacity: number): Promise<void> {
     const { coverage, touched } = this.#scratch;
     const [r, g, b, a] = parseColor(color);
-    const paint: Paint = { r, g, b, alpha: a * opacity };
+    const alpha = a * opacity;
+    const paint: Paint = { r, g, b, alpha };
     const width = this.#width;
     for (let y = touched.top; y <= touched.bottom; y++) {
       const to = touched.to[y] as number;
       const from = touched.from[y] as number;
       if (to < from) continue;
-      const pause = budget.tick(1 + ((to - from) >> 6));
+      const pause = this.#budget.tick(1 + ((to - from) >> 6));
       if (pause !== undefined) await pause;
-      if (this.#count + (to - from + 1) > this.#cap) {
-        // Blend what is stored so far (this layer's part too: each pixel is in a layer once).
-        this.#runs.push({ end: this.#count, paint });
-        await this.settle();
-      }
-      if (this.#count + (to - from + 1) > this.#scratch.pixels.length) this.#grow(this.#count + (to - from + 1));
       touched.clear(y);
+      const start = y * width + from;
+      const end = y * width + to;
+      let canvas = this.#current(paint);
+      if (canvas === undefined && this.#count + (end - start + 1) > this.#cap) {
+        // The store is full: wait for the pixels, and blend what is stored first (this layer's pairs
+        // too: a pixel is in a layer once, so their order within it does not matter).
+        this.#arrived ??= await this.#target;
+        canvas = this.#current(paint);
+      }
+      if (canvas !== undefined) {
+        const { data, channels } = canvas;
+        for (let idx = start; idx <= end; idx++) {
+          const c = coverage[idx] as number;
+          if (c === 0) continue;
+          coverage[idx] = 0;
+          mix(data, idx * channels, c, r, g, b, alpha);
+        }
+        continue;
+      }
+      if (this.#count + (end - start + 1) > this.#scratch.pixels.length) this.#grow(this.#count + (end - start + 1));
       const { pixels, values } = this.#scratch;
       let count = this.#count;
-      for (let idx = y * width + from, end = y * width + to; idx <= end; idx++) {
+      for (let idx = start; idx <= end; idx++) {
         const c = coverage[idx] as number;
         if (c === 0) continue;
         coverage[idx] = 0;
@@ -447,15 +478,30 @@ class Layers {
     }
     touched.top = this.#height;
     touched.bottom = -1;
-    this.#runs.push({ end: this.#count, paint });
-    if (this.#canvas === undefined && this.#arrived !== undefined) this.#canvas = this.#check(this.#arrived);
-    if (this.#canvas !== undefined) this.#paint(this.#canvas);
+    this.#close(paint);
+    this.#current(paint);
   }
 
   /** Waits for the canvas (if it is still coming) and blends everything stored. */
   async settle(): Promise<void> {
-    this.#canvas ??= this.#check(await this.#target);
-    this.#paint(this.#canvas);
+    if (this.#canvas !== undefined) return; // then nothing is stored
+    this.#arrived ??= await this.#target;
+    this.#current(undefined);
+  }
+
+  /** The canvas if it is here, everything stored blended into it first; else `undefined`. */
+  #current(paint: Paint | undefined): Canvas | undefined {
+    if (this.#canvas !== undefined || this.#arrived === undefined) return this.#canvas;
+    const canvas = this.#check(this.#arrived);
+    if (paint !== undefined) this.#close(paint);
+    this.#paint(canvas);
+    this.#canvas = canvas;
+    return canvas;
+  }
+
+  /** Ends the current run of pairs (the layer being taken, or its part so far). */
+  #close(paint: Paint): void {
+    if (this.#count > (this.#runs.at(-1)?.end ?? 0)) this.#runs.push({ end: this.#count, paint });
   }
 
   #check(canvas: Canvas): Canvas {
@@ -483,26 +529,16 @@ class Layers {
     let i = 0;
     for (const { end, paint } of this.#runs) {
       const { r, g, b, alpha } = paint;
-      for (; i < end; i++) {
-        const c = values[i] as number;
-        const k = (c >= 1 ? 1 : c) * alpha;
-        const o = (pixels[i] as number) * channels;
-        // Values stay within 0..255, so `(v + 0.5) | 0` is Math.round, without the call.
-        const d0 = data[o] as number;
-        const d1 = data[o + 1] as number;
-        const d2 = data[o + 2] as number;
-        data[o] = (d0 + (r - d0) * k + 0.5) | 0;
-        data[o + 1] = (d1 + (g - d1) * k + 0.5) | 0;
-        data[o + 2] = (d2 + (b - d2) * k + 0.5) | 0;
-      }
+      for (; i < end; i++) mix(data, (pixels[i] as number) * channels, values[i] as number, r, g, b, alpha);
     }
     this.#runs.length = 0;
     this.#count = 0;
   }
 }
 
-function isCanvas(target: Canvas | PromiseLike<Canvas>): target is Canvas {
-  return (target as Canvas).data instanceof Uint8Array;
+/** Whether the canvas is still coming (a promise or any thenable) rather than here. */
+function isPending(target: Canvas | PromiseLike<Canvas>): target is PromiseLike<Canvas> {
+  return typeof (target as Partial<PromiseLike<Canvas>>).then === 'function';
 }
 
 /**
@@ -516,8 +552,8 @@ export async function drawOverlay(target: Canvas | PromiseLike<Canvas>, overlay:
   const { width, height } = overlay;
   const scratch = scratchFor(width, height);
   const { coverage, touched } = scratch;
-  const layers = new Layers(target, scratch);
-  const take = (color: string, opacity: number): Promise<void> => layers.take(color, opacity, budget);
+  const layers = new Layers(target, scratch, budget);
+  const take = (color: string, opacity: number): Promise<void> => layers.take(color, opacity);
   for (const fill of overlay.fills) {
     await fillObject(fill.rings, width, height, scratch, budget);
     await take(fill.color, fillOpacity);

@@ -33,8 +33,6 @@ function isMissingFile(error: unknown): boolean {
   return /input file is missing/i.test(messageOf(error));
 }
 
-function ignore(): void {}
-
 function checkBytes(input: unknown): asserts input is Uint8Array {
   if (!(input instanceof Uint8Array)) throw new ImageDecodeError(`Image must be a Uint8Array or Buffer, got ${input === null ? 'null' : typeof input}`);
   if (input.length === 0) throw new ImageDecodeError('Image is empty (0 bytes)');
@@ -123,8 +121,9 @@ export async function render(source: Uint8Array | ImageFile, polygons: readonly 
             .raw({ depth: 'uchar' })
             .toBuffer({ resolveWithObject: true })
             .then(({ data, info }) => ({ data, width: info.width, height: info.height, channels: info.channels }));
-    // Awaited below, or — if preparing the overlay failed first — that error is the one reported.
-    pixels.catch(ignore);
+    // Drawing is paced by `budget`: if the pixels fail first, it stops at its next check with their error.
+    const budget = new Budget();
+    pixels.then(undefined, (error: unknown) => budget.stop(error));
 
     const transform: Transform = {
       sx: g.resizeWidth / w,
@@ -136,8 +135,12 @@ export async function render(source: Uint8Array | ImageFile, polygons: readonly 
       rawHeight,
     };
     if (checked !== undefined && checked.length > 0) {
-      const budget = new Budget();
-      await drawOverlay(pixels, await prepareOverlay(g.width, g.height, checked, transform, o.style, budget), o.style.fillOpacity, o.style.strokeWidth, budget);
+      try {
+        await drawOverlay(pixels, await prepareOverlay(g.width, g.height, checked, transform, o.style, budget), o.style.fillOpacity, o.style.strokeWidth, budget);
+      } catch (error) {
+        await pixels; // an image that cannot be decoded is reported as that, whatever the drawing hit
+        throw error;
+      }
     }
     const raw = await pixels;
     let out = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 2 | 3 | 4 } });

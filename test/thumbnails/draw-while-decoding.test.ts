@@ -197,6 +197,51 @@ describe('drawing while the pixels are still coming', () => {
     await expect(drawing).rejects.toBe(failure);
   });
 
+  it('a decode failure stops the drawing at its next check, not after the whole overlay', async () => {
+    const overlay = await overlayOf(polygons);
+    const whole = new CountingBudget();
+    await drawOverlay(grey(), overlay, style.fillOpacity, style.strokeWidth, whole);
+    // Yields at every clock read, so the rejection is seen while there is still most of the work to do.
+    const early = new (class extends Budget {
+      work = 0;
+      constructor() {
+        super(0);
+      }
+      override tick(work = 1): Promise<void> | undefined {
+        this.work += work;
+        return super.tick(work);
+      }
+    })();
+    const pending = deferred<Canvas>();
+    const failure = new Error('corrupt image');
+    const drawing = drawOverlay(pending.promise, overlay, style.fillOpacity, style.strokeWidth, early);
+    await turns(2);
+    pending.reject(failure);
+    await expect(drawing).rejects.toBe(failure);
+    expect(early.work).toBeLessThan(whole.work / 4);
+  });
+
+  it('draws on a canvas whose bytes come from another realm (a thenable test, not instanceof)', async () => {
+    const { runInNewContext } = await import('node:vm');
+    const overlay = await overlayOf(polygons);
+    const direct = grey();
+    await drawOverlay(direct, overlay, style.fillOpacity, style.strokeWidth, new Budget());
+    const foreign = grey();
+    const data = runInNewContext(`new Uint8Array(${foreign.data.length})`) as Uint8Array;
+    data.set(foreign.data);
+    await drawOverlay({ ...foreign, data }, overlay, style.fillOpacity, style.strokeWidth, new Budget());
+    expect(Buffer.from(data).equals(Buffer.from(direct.data))).toBe(true);
+  });
+
+  it('vertex markers on a 300 000-point ring: drawn, not a stack overflow', async () => {
+    const n = 300_000;
+    // The radius alternates by ±2 px, so simplification keeps every point.
+    const ring = Array.from({ length: n }, (_, i) => ({ x: 500 + (400 + (i % 2 === 0 ? 2 : -2)) * Math.cos((2 * Math.PI * i) / n), y: 500 + (400 + (i % 2 === 0 ? 2 : -2)) * Math.sin((2 * Math.PI * i) / n) }));
+    const t = { ...identity, rawWidth: 1000, rawHeight: 1000 };
+    const overlay = await prepareOverlay(1000, 1000, [{ type: 'external', points: ring }], t, { ...style, vertexMarkers: { radius: 1, color: '#FFFF00' } }, new Budget());
+    expect(overlay.markers[0]?.points.length).toBeGreaterThan(200_000);
+  });
+
   it('a canvas of another size than the overlay is refused, not drawn out of bounds', async () => {
     const overlay = await overlayOf(polygons);
     const small: Canvas = { data: new Uint8Array(10 * 10 * 3), width: 10, height: 10, channels: 3 };

@@ -221,6 +221,22 @@ describe('renderThumbnail: bad input gets typed errors', () => {
     });
   });
 
+  it('a truncated image with a heavy overlay: still an ImageDecodeError (the drawing, started while sharp decodes, stops with it)', async () => {
+    const png = await solid(1000, 1000, GREY, 'png');
+    const cut = png.subarray(0, Math.floor(png.length / 2)); // the header reads, the pixels do not
+    const zigzag: Polygon = { type: 'external', points: Array.from({ length: 20_000 }, (_, i) => ({ x: (i / 20_000) * 1000, y: i % 2 === 1 ? 0 : 1000 })) };
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      await expect(renderThumbnail(cut, [zigzag], { width: 1000, height: 1000, vertexMarkers: {} })).rejects.toBeInstanceOf(ImageDecodeError);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
   it.each([
     ['NaN coordinate', [{ type: 'external', points: [{ x: 0, y: 0 }, { x: Number.NaN, y: 1 }, { x: 2, y: 2 }] }], 'Invalid polygon #0: point 1 must have finite numeric x and y, got {"x":"NaN","y":1}'],
     ['Infinity', [{ id: 'p7', type: 'external', points: [{ x: 0, y: 0 }, { x: 1, y: Infinity }, { x: 2, y: 2 }] }], 'Invalid polygon "p7" (#0): point 1 must have finite numeric x and y, got {"x":1,"y":"Infinity"}'],
