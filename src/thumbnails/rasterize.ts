@@ -398,7 +398,8 @@ function mix(data: Uint8Array, o: number, coverage: number, r: number, g: number
  */
 class Layers {
   #canvas: Canvas | undefined;
-  #arrived: Canvas | undefined;
+  /** What the pending target resolved to (boxed: a wrong value must still count as arrived). */
+  #arrived: { readonly canvas: Canvas } | undefined;
   readonly #target: Canvas | PromiseLike<Canvas>;
   readonly #width: number;
   readonly #height: number;
@@ -421,7 +422,7 @@ class Layers {
     if (scratch.pixels.length === 0) this.#grow(Math.min(this.#cap, 32768)); // a typical overlay: 20 000–30 000 pairs
     if (isPending(target)) {
       target.then(
-        (canvas) => (this.#arrived = canvas),
+        (canvas) => (this.#arrived = { canvas }),
         (error: unknown) => budget.stop(error),
       );
     } else this.#canvas = this.#check(target);
@@ -451,7 +452,7 @@ class Layers {
       if (canvas === undefined && this.#count + (end - start + 1) > this.#cap) {
         // The store is full: wait for the pixels, and blend what is stored first (this layer's pairs
         // too: a pixel is in a layer once, so their order within it does not matter).
-        this.#arrived ??= await this.#target;
+        this.#arrived ??= { canvas: await this.#target };
         canvas = this.#current(paint);
       }
       if (canvas !== undefined) {
@@ -485,14 +486,14 @@ class Layers {
   /** Waits for the canvas (if it is still coming) and blends everything stored. */
   async settle(): Promise<void> {
     if (this.#canvas !== undefined) return; // then nothing is stored
-    this.#arrived ??= await this.#target;
+    this.#arrived ??= { canvas: await this.#target };
     this.#current(undefined);
   }
 
   /** The canvas if it is here, everything stored blended into it first; else `undefined`. */
   #current(paint: Paint | undefined): Canvas | undefined {
     if (this.#canvas !== undefined || this.#arrived === undefined) return this.#canvas;
-    const canvas = this.#check(this.#arrived);
+    const canvas = this.#check(this.#arrived.canvas);
     if (paint !== undefined) this.#close(paint);
     this.#paint(canvas);
     this.#canvas = canvas;
@@ -505,6 +506,7 @@ class Layers {
   }
 
   #check(canvas: Canvas): Canvas {
+    if (typeof canvas !== 'object' || canvas === null || !(ArrayBuffer.isView(canvas.data) && canvas.data.BYTES_PER_ELEMENT === 1)) throw new TypeError(`Expected a canvas (width, height, channels and 8-bit data), got ${canvas === null ? 'null' : typeof canvas}`);
     if (canvas.width !== this.#width || canvas.height !== this.#height) throw new RangeError(`Overlay is ${this.#width}×${this.#height}, the canvas ${canvas.width}×${canvas.height}`);
     return canvas;
   }

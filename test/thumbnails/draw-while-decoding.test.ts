@@ -242,6 +242,15 @@ describe('drawing while the pixels are still coming', () => {
     expect(overlay.markers[0]?.points.length).toBeGreaterThan(200_000);
   });
 
+  it('a pending canvas that turns out not to be one is refused, not silently skipped', async () => {
+    // Twenty full-canvas layers: the store fills, and each row waited for the "canvas" again.
+    const square: Polygon = { type: 'external', points: [{ x: -5, y: -5 }, { x: SIZE + 5, y: -5 }, { x: SIZE + 5, y: SIZE + 5 }, { x: -5, y: SIZE + 5 }] };
+    const overlay = await overlayOf(Array.from({ length: 20 }, () => square));
+    for (const wrong of [undefined, null, 42, { width: SIZE, height: SIZE, channels: 3 }]) {
+      await expect(drawOverlay(Promise.resolve(wrong as unknown as Canvas), overlay, 0.4, 2, new Budget()), String(wrong)).rejects.toThrow(TypeError);
+    }
+  });
+
   it('a canvas of another size than the overlay is refused, not drawn out of bounds', async () => {
     const overlay = await overlayOf(polygons);
     const small: Canvas = { data: new Uint8Array(10 * 10 * 3), width: 10, height: 10, channels: 3 };
