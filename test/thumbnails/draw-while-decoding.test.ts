@@ -3,6 +3,7 @@ import type { Polygon } from '../../src/thumbnails/index.js';
 import { Budget } from '../../src/thumbnails/budget.js';
 import { prepareOverlay, type Overlay, type Style } from '../../src/thumbnails/overlay.js';
 import { drawOverlay, type Canvas } from '../../src/thumbnails/rasterize.js';
+import { deferred } from '../helpers/deferred.js';
 
 // The overlay is drawn while sharp still decodes and resizes the image (the canvas is a promise), and
 // blended in when the pixels arrive. These check that this changes no pixel, that the work really
@@ -42,21 +43,11 @@ function grey(): Canvas {
   return { data, width: SIZE, height: SIZE, channels: 3 };
 }
 
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** A budget that never yields and counts the work it was told about. */
+/** A budget that counts the work it was told about; by default it never yields. */
 class CountingBudget extends Budget {
   work = 0;
-  constructor() {
-    super(Number.POSITIVE_INFINITY);
+  constructor(sliceMs = Number.POSITIVE_INFINITY) {
+    super(sliceMs);
   }
   override tick(work = 1): Promise<void> | undefined {
     this.work += work;
@@ -201,17 +192,8 @@ describe('drawing while the pixels are still coming', () => {
     const overlay = await overlayOf(polygons);
     const whole = new CountingBudget();
     await drawOverlay(grey(), overlay, style.fillOpacity, style.strokeWidth, whole);
-    // Yields at every clock read, so the rejection is seen while there is still most of the work to do.
-    const early = new (class extends Budget {
-      work = 0;
-      constructor() {
-        super(0);
-      }
-      override tick(work = 1): Promise<void> | undefined {
-        this.work += work;
-        return super.tick(work);
-      }
-    })();
+    // Yields at every clock read (slice 0), so the rejection is seen with most of the work still to do.
+    const early = new CountingBudget(0);
     const pending = deferred<Canvas>();
     const failure = new Error('corrupt image');
     const drawing = drawOverlay(pending.promise, overlay, style.fillOpacity, style.strokeWidth, early);
