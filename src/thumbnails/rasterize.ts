@@ -90,7 +90,7 @@ class Touched {
  * One draw's working buffers, reused by later draws of the same size. They are ArrayBuffers, which V8
  * counts against the old generation's limit until its next full collection: fresh ones for every image
  * (~0.6 MB for a 300² thumbnail) set off a full garbage collection every ~15 images at concurrency 5
- * (230 PNGs through `FileSystemStorage`: 8–14 of them, 54–60 ms of CPU per image; reused: 1–2, 43–46).
+ * (230 PNGs through `FileSystemStorage`: 8–14 of them, 54–60 ms of CPU per image; reused: none, 38–44).
  */
 class Scratch {
   readonly coverage: Float32Array;
@@ -401,8 +401,6 @@ class Layers {
   /** What the pending target resolved to (boxed: a wrong value must still count as arrived). */
   #arrived: { readonly canvas: Canvas } | undefined;
   readonly #target: Canvas | PromiseLike<Canvas>;
-  readonly #width: number;
-  readonly #height: number;
   readonly #cap: number;
   readonly #scratch: Scratch;
   readonly #budget: Budget;
@@ -413,8 +411,6 @@ class Layers {
   constructor(target: Canvas | PromiseLike<Canvas>, scratch: Scratch, budget: Budget) {
     const { width, height } = scratch;
     this.#target = target;
-    this.#width = width;
-    this.#height = height;
     this.#scratch = scratch;
     this.#budget = budget;
     // A row always fits, so a row is never split.
@@ -434,11 +430,10 @@ class Layers {
    * when the store is full).
    */
   async take(color: string, opacity: number): Promise<void> {
-    const { coverage, touched } = this.#scratch;
+    const { coverage, touched, width, height } = this.#scratch;
     const [r, g, b, a] = parseColor(color);
     const alpha = a * opacity;
     const paint: Paint = { r, g, b, alpha };
-    const width = this.#width;
     for (let y = touched.top; y <= touched.bottom; y++) {
       const to = touched.to[y] as number;
       const from = touched.from[y] as number;
@@ -448,8 +443,9 @@ class Layers {
       touched.clear(y);
       const start = y * width + from;
       const end = y * width + to;
+      const length = to - from + 1;
       let canvas = this.#current(paint);
-      if (canvas === undefined && this.#count + (end - start + 1) > this.#cap) {
+      if (canvas === undefined && this.#count + length > this.#cap) {
         // The store is full: wait for the pixels, and blend what is stored first (this layer's pairs
         // too: a pixel is in a layer once, so their order within it does not matter).
         this.#arrived ??= { canvas: await this.#target };
@@ -465,7 +461,7 @@ class Layers {
         }
         continue;
       }
-      if (this.#count + (end - start + 1) > this.#scratch.pixels.length) this.#grow(this.#count + (end - start + 1));
+      if (this.#count + length > this.#scratch.pixels.length) this.#grow(this.#count + length);
       const { pixels, values } = this.#scratch;
       let count = this.#count;
       for (let idx = start; idx <= end; idx++) {
@@ -477,7 +473,7 @@ class Layers {
       }
       this.#count = count;
     }
-    touched.top = this.#height;
+    touched.top = height;
     touched.bottom = -1;
     this.#close(paint);
     this.#current(paint);
@@ -507,7 +503,8 @@ class Layers {
 
   #check(canvas: Canvas): Canvas {
     if (typeof canvas !== 'object' || canvas === null || !(ArrayBuffer.isView(canvas.data) && canvas.data.BYTES_PER_ELEMENT === 1)) throw new TypeError(`Expected a canvas (width, height, channels and 8-bit data), got ${canvas === null ? 'null' : typeof canvas}`);
-    if (canvas.width !== this.#width || canvas.height !== this.#height) throw new RangeError(`Overlay is ${this.#width}×${this.#height}, the canvas ${canvas.width}×${canvas.height}`);
+    const { width, height } = this.#scratch;
+    if (canvas.width !== width || canvas.height !== height) throw new RangeError(`Overlay is ${width}×${height}, the canvas ${canvas.width}×${canvas.height}`);
     return canvas;
   }
 
@@ -555,25 +552,24 @@ export async function drawOverlay(target: Canvas | PromiseLike<Canvas>, overlay:
   const scratch = scratchFor(width, height);
   const { coverage, touched } = scratch;
   const layers = new Layers(target, scratch, budget);
-  const take = (color: string, opacity: number): Promise<void> => layers.take(color, opacity);
   for (const fill of overlay.fills) {
     await fillObject(fill.rings, width, height, scratch, budget);
-    await take(fill.color, fillOpacity);
+    await layers.take(fill.color, fillOpacity);
     if (fill.holeColor !== undefined && fill.rings.length > 1) {
       await fillObject(fill.rings, width, height, scratch, budget, true);
-      await take(fill.holeColor, fillOpacity);
+      await layers.take(fill.holeColor, fillOpacity);
     }
   }
   for (const stroke of overlay.strokes) {
     await strokeSegments(stroke.closed, true, strokeWidth, width, height, coverage, touched, budget);
     await strokeSegments(stroke.open, false, strokeWidth, width, height, coverage, touched, budget);
-    await take(stroke.color, 1);
+    await layers.take(stroke.color, 1);
   }
   for (const marker of overlay.markers) {
     const dots: number[][] = [];
     for (let i = 0; i + 1 < marker.points.length; i += 2) dots.push([marker.points[i] as number, marker.points[i + 1] as number, marker.points[i] as number, marker.points[i + 1] as number]);
     await strokeSegments(dots, false, marker.radius * 2, width, height, coverage, touched, budget);
-    await take(marker.color, 1);
+    await layers.take(marker.color, 1);
   }
   await layers.settle();
   release(scratch); // kept for the next draw; a failed draw's buffers are dropped

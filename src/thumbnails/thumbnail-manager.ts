@@ -83,10 +83,8 @@ export class ThumbnailManager {
       if (typeof repository?.[method] !== 'function') throw new InvalidOptionError('repository', `a SegmentationRepository (missing ${method}())`, repository);
     }
     if (options.storage?.delete !== undefined && typeof options.storage.delete !== 'function') throw new InvalidOptionError('storage.delete', 'a function or undefined', options.storage.delete);
-    if (options.storage?.localPath !== undefined && typeof options.storage.localPath !== 'function') throw new InvalidOptionError('storage.localPath', 'a function or undefined', options.storage.localPath);
-    if (options.imageStorage?.localPath !== undefined && typeof options.imageStorage.localPath !== 'function') {
-      throw new InvalidOptionError('imageStorage.localPath', 'a function or undefined', options.imageStorage.localPath);
-    }
+    optionalFunction('storage.localPath', options.storage?.localPath);
+    optionalFunction('imageStorage.localPath', options.imageStorage?.localPath);
     if (options.imageStorage !== undefined && typeof options.imageStorage?.get !== 'function') {
       throw new InvalidOptionError('imageStorage', 'an object with get()', options.imageStorage);
     }
@@ -380,7 +378,8 @@ export class ThumbnailManager {
       const images = this.#images;
       const read = (): Promise<Uint8Array> => this.#io(attempt, signal, (s) => images.get(record.imageKey, { signal: s }));
       // A local file is read by sharp itself: no copy of the image waits in JavaScript memory.
-      const path = typeof images.localPath === 'function' ? await this.#io(attempt, signal, (s) => (images.localPath as NonNullable<ThumbnailStorage['localPath']>).call(images, record.imageKey, { signal: s })) : undefined;
+      const localPath = typeof images.localPath === 'function' ? images.localPath : undefined;
+      const path = localPath === undefined ? undefined : await this.#io(attempt, signal, (s) => localPath.call(images, record.imageKey, { signal: s }));
       const image = readableBySharp(path) ? { path, key: record.imageKey, bytes: read } : await read();
       state.rendered = await render(image, this.#kind === 'segmentation' ? record.polygons : undefined, renderOptions);
     }

@@ -4,10 +4,13 @@ import { Budget } from '../../src/thumbnails/budget.js';
 import { prepareOverlay, type Overlay, type Style } from '../../src/thumbnails/overlay.js';
 import { drawOverlay, type Canvas } from '../../src/thumbnails/rasterize.js';
 import { deferred } from '../helpers/deferred.js';
+import { failOnUnhandledRejection } from '../helpers/unhandled.js';
 
 // The overlay is drawn while sharp still decodes and resizes the image (the canvas is a promise), and
 // blended in when the pixels arrive. These check that this changes no pixel, that the work really
 // happens before the pixels are there, that memory stays bounded, and that failures surface.
+
+failOnUnhandledRejection(); // "nothing is left unhandled", checked after every test
 
 const style: Style = {
   external: '#FF0000',

@@ -14,6 +14,9 @@ import { InvalidOptionError, defaultClassifier } from '../../src/index.js';
 import { Budget } from '../../src/thumbnails/budget.js';
 import { prepareOverlay } from '../../src/thumbnails/overlay.js';
 import { circle, decode, pngClaiming, solid, square, tiff16 } from '../helpers/images.js';
+import { failOnUnhandledRejection } from '../helpers/unhandled.js';
+
+failOnUnhandledRejection();
 
 const GREY: [number, number, number] = [128, 128, 128];
 /** Red at 40 % over grey 128. */
@@ -225,16 +228,8 @@ describe('renderThumbnail: bad input gets typed errors', () => {
     const png = await solid(1000, 1000, GREY, 'png');
     const cut = png.subarray(0, Math.floor(png.length / 2)); // the header reads, the pixels do not
     const zigzag: Polygon = { type: 'external', points: Array.from({ length: 20_000 }, (_, i) => ({ x: (i / 20_000) * 1000, y: i % 2 === 1 ? 0 : 1000 })) };
-    const rejections: unknown[] = [];
-    const onRejection = (reason: unknown): void => void rejections.push(reason);
-    process.on('unhandledRejection', onRejection);
-    try {
-      await expect(renderThumbnail(cut, [zigzag], { width: 1000, height: 1000, vertexMarkers: {} })).rejects.toBeInstanceOf(ImageDecodeError);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(rejections).toEqual([]);
-    } finally {
-      process.off('unhandledRejection', onRejection);
-    }
+    // No unhandled rejection either: `failOnUnhandledRejection` checks after every test of this file.
+    await expect(renderThumbnail(cut, [zigzag], { width: 1000, height: 1000, vertexMarkers: {} })).rejects.toBeInstanceOf(ImageDecodeError);
   });
 
   it.each([
